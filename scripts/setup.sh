@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the build, the sandbox runtime and the tests need, from Debian's packages.
+# Idempotent and quiet when everything is already there. Run as root on Debian 12.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build tools and libraries.
+BUILD_PKGS=(g++ cmake ninja-build pkg-config libseccomp-dev libcap-dev libgtest-dev libgmock-dev)
+# The Python the sandbox runs, and the packages its users expect (issue 4).
+RUNTIME_PKGS=(python3 python3-numpy python3-pandas python3-matplotlib python3-requests python3-bs4
+              python3-scipy python3-pil python3-yaml)
+# Tests and benchmarks.
+TEST_PKGS=(python3-pytest bubblewrap iproute2 wrk procps)
+# Boost 1.81 headers: see below for why they are not installed system-wide.
+BOOST_DEBS=(libboost1.81-dev)
+
+missing=()
+for p in "${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # --no-install-recommends keeps the image small; python3-scipy pulls libboost-dev (1.74)
+    # through python3-pythran, which is why Boost 1.81 is unpacked locally below.
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Boost 1.81 (Beast, Asio, JSON, system::result). libboost1.81-dev conflicts with libboost1.74-dev,
+# which Debian's python3-scipy needs (via python3-pythran), so the 1.81 headers are unpacked from
+# Debian's own package into .deps/ instead of being installed. Boost.JSON is used header-only.
+BOOST_DIR=.deps/boost1.81
+if [ ! -f "$BOOST_DIR/usr/include/boost/version.hpp" ]; then
+    echo "setup: unpacking Debian's libboost1.81-dev into $BOOST_DIR"
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$tmp" && apt-get download "${BOOST_DEBS[@]}" >/dev/null 2>&1) || {
+        apt-get update -qq && (cd "$tmp" && apt-get download "${BOOST_DEBS[@]}" >/dev/null)
+    }
+    mkdir -p "$BOOST_DIR"
+    for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$BOOST_DIR"; done
+fi
+grep -q 'BOOST_LIB_VERSION "1_81"' "$BOOST_DIR/usr/include/boost/version.hpp"

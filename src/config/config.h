@@ -1,0 +1,75 @@
+// Config: every setting of the service, with its default, unit and range.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace sbx::config {
+
+enum class RunMode : std::uint8_t { zygote, cold };
+enum class CodePolicy : std::uint8_t { off, standard, strict };
+enum class NetworkMode : std::uint8_t { none, egress };
+enum class LogLevel : std::uint8_t { debug, info, warning, error };
+
+struct Config {
+    // --- HTTP ---------------------------------------------------------------------------------
+    std::string host = "127.0.0.1";  // HOST: listen address; non-loopback logs a warning (no auth)
+    std::uint16_t port = 8000;       // PORT: 0 picks a free port (tests), printed at start
+    std::vector<std::string> allowed_origins = {"*"};  // ALLOWED_ORIGINS: CORS, comma-separated
+    std::uint64_t max_body_bytes = 64ULL << 20;  // MAX_BODY_SIZE: request body cap (413 beyond)
+    std::chrono::seconds http_read_timeout{30};  // HTTP_READ_TIMEOUT: headers+body must arrive
+    std::chrono::seconds http_idle_timeout{60};  // HTTP_IDLE_TIMEOUT: keep-alive idle close
+    unsigned http_threads = 2;                   // HTTP_THREADS: Asio threads (1..64)
+
+    // --- Request limits (names and meaning of the original service) --------------------------
+    int sandbox_timeout_s = 30;               // SANDBOX_TIMEOUT: default run timeout, seconds
+    int max_timeout_s = 300;                  // MAX_TIMEOUT: largest timeout a request may ask
+    std::size_t max_code_length = 100000;     // MAX_CODE_LENGTH: characters of code
+    std::uint64_t max_file_size = 10ULL << 20;  // MAX_FILE_SIZE: bytes per input file (decoded)
+
+    // --- Per-run resource limits -------------------------------------------------------------
+    std::uint64_t memory_limit_bytes = 512ULL << 20;  // MEMORY_LIMIT: e.g. 512m; cgroup memory
+    double cpu_limit_cores = 1.0;                      // CPU_LIMIT: cores (cgroup quota), >0
+    std::uint32_t pids_limit = 64;                     // PIDS_LIMIT: processes+threads per run
+    std::uint32_t nofile_limit = 256;                  // NOFILE_LIMIT: open files per process
+    std::uint64_t workdir_size_bytes = 100ULL << 20;   // WORKDIR_SIZE_LIMIT: work dir tmpfs
+    std::uint64_t tmp_size_bytes = 100ULL << 20;       // TMP_SIZE_LIMIT: /tmp tmpfs
+    std::uint32_t workdir_max_inodes = 10000;          // WORKDIR_MAX_FILES: inodes per tmpfs
+    std::uint64_t max_output_bytes = 1ULL << 20;       // MAX_OUTPUT_SIZE: per stream (stdout, stderr)
+    std::uint32_t max_output_files = 1000;             // MAX_OUTPUT_FILES: files returned per run
+    std::uint64_t max_output_files_bytes = 50ULL << 20;  // MAX_OUTPUT_FILES_SIZE: their total
+
+    // --- Concurrency --------------------------------------------------------------------------
+    unsigned max_concurrent_runs = 0;  // MAX_CONCURRENT_RUNS: 0 = cores x 2
+    unsigned max_queued_runs = 64;     // MAX_QUEUED_RUNS: waiting requests beyond that get 429
+    std::chrono::seconds queue_timeout{30};   // QUEUE_TIMEOUT: longest wait for a run slot
+    std::chrono::seconds shutdown_grace{10};  // SHUTDOWN_GRACE: SIGTERM lets runs finish this long
+
+    // --- Sandbox and runtime -------------------------------------------------------------------
+    RunMode run_mode = RunMode::zygote;    // RUN_MODE: zygote (pre-imported) or cold
+    unsigned zygotes = 1;                  // ZYGOTES: pre-imported zygotes (forks in parallel)
+    std::vector<std::string> preload_modules = {"numpy", "pandas", "matplotlib", "matplotlib.pyplot",
+                                                "requests", "bs4"};  // PRELOAD_MODULES
+    CodePolicy code_policy = CodePolicy::standard;      // CODE_POLICY: off | standard | strict
+    std::filesystem::path python = "/usr/bin/python3";  // PYTHON: interpreter inside the sandbox
+    std::filesystem::path runtime_dir;     // RUNTIME_DIR: our Python files; empty = beside binary
+    std::uint32_t sandbox_uid_base = 1000000;  // SANDBOX_UID_BASE: host uids used by sandboxes
+    std::string cgroup_prefix = "pysandbox";   // CGROUP_PREFIX: our cgroups and temp names
+    bool allow_degraded = false;  // ALLOW_DEGRADED: serve even if an isolation layer is missing
+    NetworkMode network_mode = NetworkMode::none;  // NETWORK_MODE: none | egress
+
+    // --- Logging -------------------------------------------------------------------------------
+    LogLevel log_level = LogLevel::info;  // LOG_LEVEL: DEBUG | INFO | WARNING | ERROR
+
+    [[nodiscard]] unsigned effective_max_concurrent_runs() const;
+};
+
+std::string_view to_string(RunMode m);
+std::string_view to_string(CodePolicy p);
+std::string_view to_string(NetworkMode m);
+std::string_view to_string(LogLevel l);
+
+}  // namespace sbx::config

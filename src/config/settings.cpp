@@ -1,0 +1,248 @@
+// The table of settings: names, help, parsers and printers for every Config field.
+#include "config/settings.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+#include <thread>
+
+#include "config/parse.h"
+
+namespace sbx::config {
+namespace {
+
+using Err = std::optional<std::string>;
+
+template <class T>
+Setting integer(std::string_view name, std::string_view help, T Config::*field, std::int64_t lo,
+                std::int64_t hi) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       auto v = parse_int(t);
+                       if (!v || *v < lo || *v > hi) {
+                           return "must be an integer from " + std::to_string(lo) + " to " +
+                                  std::to_string(hi);
+                       }
+                       c.*field = static_cast<T>(*v);
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) { return std::to_string(c.*field); }};
+}
+
+Setting size(std::string_view name, std::string_view help, std::uint64_t Config::*field,
+             std::uint64_t lo, std::uint64_t hi) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       auto v = parse_size(t);
+                       if (!v || *v < lo || *v > hi) {
+                           return "must be a size like 512m or 10485760, from " +
+                                  std::to_string(lo) + " to " + std::to_string(hi) + " bytes";
+                       }
+                       c.*field = *v;
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) { return std::to_string(c.*field); }};
+}
+
+Setting seconds(std::string_view name, std::string_view help, std::chrono::seconds Config::*field,
+                std::int64_t lo, std::int64_t hi) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       auto v = parse_int(t);
+                       if (!v || *v < lo || *v > hi) {
+                           return "must be whole seconds from " + std::to_string(lo) + " to " +
+                                  std::to_string(hi);
+                       }
+                       c.*field = std::chrono::seconds{*v};
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) { return std::to_string((c.*field).count()); }};
+}
+
+Setting boolean(std::string_view name, std::string_view help, bool Config::*field) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       auto v = parse_bool(t);
+                       if (!v) return "must be true or false";
+                       c.*field = *v;
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) { return std::string(c.*field ? "true" : "false"); }};
+}
+
+Setting list(std::string_view name, std::string_view help, std::vector<std::string> Config::*field) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       c.*field = parse_list(t);
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) {
+                       std::string out;
+                       for (const auto& s : c.*field) out += (out.empty() ? "" : ",") + s;
+                       return out;
+                   }};
+}
+
+template <class E, std::size_t N>
+Setting choice(std::string_view name, std::string_view help, E Config::*field,
+               std::array<std::pair<std::string_view, E>, N> values) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       std::string lower;
+                       for (char ch : trim(t)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                       for (const auto& [text, value] : values) {
+                           if (lower == text) {
+                               c.*field = value;
+                               return std::nullopt;
+                           }
+                       }
+                       std::string msg = "must be one of:";
+                       for (const auto& [text, value] : values) msg += " " + std::string(text);
+                       return msg;
+                   },
+                   [=](const Config& c) {
+                       for (const auto& [text, value] : values) {
+                           if (c.*field == value) return std::string(text);
+                       }
+                       return std::string("?");
+                   }};
+}
+
+Setting path(std::string_view name, std::string_view help, std::filesystem::path Config::*field) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       c.*field = std::string(trim(t));
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) { return (c.*field).string(); }};
+}
+
+std::vector<Setting> make_settings() {
+    constexpr std::uint64_t kGiB = 1ULL << 30;
+    std::vector<Setting> s;
+    s.push_back(Setting{"HOST", "listen address (a non-loopback address logs a warning: no auth)",
+                        [](Config& c, std::string_view t) -> Err {
+                            if (trim(t).empty()) return "must not be empty";
+                            c.host = std::string(trim(t));
+                            return std::nullopt;
+                        },
+                        [](const Config& c) { return c.host; }});
+    s.push_back(integer("PORT", "listen port (0 = any free port)", &Config::port, 0, 65535));
+    s.push_back(list("ALLOWED_ORIGINS", "CORS allowed origins, comma-separated (* = any)",
+                     &Config::allowed_origins));
+    s.push_back(size("MAX_BODY_SIZE", "largest request body (413 beyond)", &Config::max_body_bytes,
+                     1024, 4 * kGiB));
+    s.push_back(seconds("HTTP_READ_TIMEOUT", "seconds a request may take to arrive",
+                        &Config::http_read_timeout, 1, 3600));
+    s.push_back(seconds("HTTP_IDLE_TIMEOUT", "seconds an idle keep-alive connection stays open",
+                        &Config::http_idle_timeout, 1, 3600));
+    s.push_back(integer("HTTP_THREADS", "HTTP worker threads", &Config::http_threads, 1, 64));
+    s.push_back(integer("SANDBOX_TIMEOUT", "default run timeout in seconds",
+                        &Config::sandbox_timeout_s, 1, 86400));
+    s.push_back(integer("MAX_TIMEOUT", "largest timeout a request may ask, seconds",
+                        &Config::max_timeout_s, 1, 86400));
+    s.push_back(integer("MAX_CODE_LENGTH", "longest code, characters", &Config::max_code_length, 1,
+                        100'000'000));
+    s.push_back(size("MAX_FILE_SIZE", "largest input file (decoded)", &Config::max_file_size, 1,
+                     4 * kGiB));
+    s.push_back(size("MEMORY_LIMIT", "memory per run (e.g. 512m)", &Config::memory_limit_bytes,
+                     16ULL << 20, 1024 * kGiB));
+    s.push_back(Setting{"CPU_LIMIT", "CPU cores per run (e.g. 1 or 0.5)",
+                        [](Config& c, std::string_view t) -> Err {
+                            auto v = parse_double(t);
+                            if (!v || *v < 0.01 || *v > 1024) return "must be a number of cores from 0.01 to 1024";
+                            c.cpu_limit_cores = *v;
+                            return std::nullopt;
+                        },
+                        [](const Config& c) {
+                            std::ostringstream o;
+                            o << c.cpu_limit_cores;
+                            return o.str();
+                        }});
+    s.push_back(integer("PIDS_LIMIT", "processes and threads per run", &Config::pids_limit, 1, 65536));
+    s.push_back(integer("NOFILE_LIMIT", "open files per process", &Config::nofile_limit, 16, 65536));
+    s.push_back(size("WORKDIR_SIZE_LIMIT", "size of a run's work dir", &Config::workdir_size_bytes,
+                     1ULL << 20, 64 * kGiB));
+    s.push_back(size("TMP_SIZE_LIMIT", "size of a run's /tmp", &Config::tmp_size_bytes, 1ULL << 20,
+                     64 * kGiB));
+    s.push_back(integer("WORKDIR_MAX_FILES", "files and dirs per work dir and per /tmp",
+                        &Config::workdir_max_inodes, 16, 10'000'000));
+    s.push_back(size("MAX_OUTPUT_SIZE", "stdout and stderr kept per stream",
+                     &Config::max_output_bytes, 1024, 1 * kGiB));
+    s.push_back(integer("MAX_OUTPUT_FILES", "output files returned per run",
+                        &Config::max_output_files, 0, 1'000'000));
+    s.push_back(size("MAX_OUTPUT_FILES_SIZE", "total size of output files returned per run",
+                     &Config::max_output_files_bytes, 0, 16 * kGiB));
+    s.push_back(integer("MAX_CONCURRENT_RUNS", "runs at once (0 = cores x 2)",
+                        &Config::max_concurrent_runs, 0, 4096));
+    s.push_back(integer("MAX_QUEUED_RUNS", "requests waiting for a run slot before 429",
+                        &Config::max_queued_runs, 0, 100000));
+    s.push_back(seconds("QUEUE_TIMEOUT", "longest wait for a run slot, seconds",
+                        &Config::queue_timeout, 1, 3600));
+    s.push_back(seconds("SHUTDOWN_GRACE", "seconds runs may finish after SIGTERM",
+                        &Config::shutdown_grace, 0, 3600));
+    s.push_back(choice("RUN_MODE", "zygote (pre-imported interpreter) or cold (fresh per run)",
+                       &Config::run_mode,
+                       std::array{std::pair{std::string_view{"zygote"}, RunMode::zygote},
+                                  std::pair{std::string_view{"cold"}, RunMode::cold}}));
+    s.push_back(integer("ZYGOTES", "pre-imported zygotes", &Config::zygotes, 1, 64));
+    s.push_back(list("PRELOAD_MODULES", "modules the zygote imports, comma-separated",
+                     &Config::preload_modules));
+    s.push_back(choice("CODE_POLICY", "static code check: off, standard or strict",
+                       &Config::code_policy,
+                       std::array{std::pair{std::string_view{"off"}, CodePolicy::off},
+                                  std::pair{std::string_view{"standard"}, CodePolicy::standard},
+                                  std::pair{std::string_view{"strict"}, CodePolicy::strict}}));
+    s.push_back(path("PYTHON", "Python interpreter used inside the sandbox", &Config::python));
+    s.push_back(path("RUNTIME_DIR", "our Python runtime files (empty = beside the binary)",
+                     &Config::runtime_dir));
+    s.push_back(integer("SANDBOX_UID_BASE", "first host uid used for sandboxes (two are used)",
+                        &Config::sandbox_uid_base, 1000, 4'000'000'000LL));
+    s.push_back(Setting{"CGROUP_PREFIX", "name prefix of our cgroups and temp dirs",
+                        [](Config& c, std::string_view t) -> Err {
+                            auto v = trim(t);
+                            if (v.empty() || v.size() > 64 ||
+                                !std::all_of(v.begin(), v.end(), [](char ch) {
+                                    return std::isalnum(static_cast<unsigned char>(ch)) != 0 ||
+                                           ch == '-' || ch == '_';
+                                })) {
+                                return "must be 1-64 letters, digits, - or _";
+                            }
+                            c.cgroup_prefix = std::string(v);
+                            return std::nullopt;
+                        },
+                        [](const Config& c) { return c.cgroup_prefix; }});
+    s.push_back(boolean("ALLOW_DEGRADED", "serve even when an isolation layer is missing",
+                        &Config::allow_degraded));
+    s.push_back(choice("NETWORK_MODE", "none (loopback only) or egress", &Config::network_mode,
+                       std::array{std::pair{std::string_view{"none"}, NetworkMode::none},
+                                  std::pair{std::string_view{"egress"}, NetworkMode::egress}}));
+    s.push_back(choice("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", &Config::log_level,
+                       std::array{std::pair{std::string_view{"debug"}, LogLevel::debug},
+                                  std::pair{std::string_view{"info"}, LogLevel::info},
+                                  std::pair{std::string_view{"warning"}, LogLevel::warning},
+                                  std::pair{std::string_view{"error"}, LogLevel::error}}));
+    return s;
+}
+
+}  // namespace
+
+std::span<const Setting> all_settings() {
+    static const std::vector<Setting> settings = make_settings();
+    return settings;
+}
+
+const Setting* find_setting(std::string_view name) {
+    for (const auto& s : all_settings()) {
+        if (s.name == name) return &s;
+    }
+    return nullptr;
+}
+
+std::string flag_for(std::string_view name) {
+    std::string flag = "--";
+    for (char c : name) flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return flag;
+}
+
+}  // namespace sbx::config

@@ -1,0 +1,54 @@
+// RunService: what the HTTP API needs from the engine. Implemented by pool::Engine.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/run_types.h"
+
+namespace sbx::pool {
+
+// Why a run was not started at all (the API answers 429/503 with Retry-After).
+enum class Rejection : std::uint8_t {
+    queue_full,     // MAX_CONCURRENT_RUNS busy and MAX_QUEUED_RUNS waiting
+    queue_timeout,  // waited QUEUE_TIMEOUT for a slot
+    shutting_down,  // SIGTERM received
+    unavailable,    // isolation missing and degraded mode not allowed
+};
+
+struct RunReply {
+    std::optional<Rejection> rejected;  // set: outcome is empty
+    sandbox::RunOutcome outcome;
+};
+
+struct LayerStatus {
+    std::string name;    // "user_namespace", "seccomp", "cgroup_memory", ...
+    bool active = false;
+    std::string detail;  // e.g. "cgroup v1", or why it is missing
+};
+
+struct HealthReport {
+    bool healthy = true;               // false: "degraded"
+    std::vector<std::string> reasons;  // why degraded
+    std::vector<LayerStatus> layers;
+    std::string run_mode;              // "zygote" | "cold"
+    unsigned running = 0, queued = 0, capacity = 0, queue_capacity = 0;
+    std::string python_version;                    // "3.11.2"
+    std::map<std::string, std::string> packages;   // importable package -> version
+};
+
+class RunService {
+public:
+    virtual ~RunService() = default;
+    // Runs one request to its end. Never throws for a run's failure: that is in the outcome.
+    // Cancelling the awaiting coroutine (client gone) kills and cleans the run.
+    virtual boost::asio::awaitable<RunReply> run(sandbox::RunRequest request) = 0;
+    // Cheap, never blocks (served by /health under load).
+    [[nodiscard]] virtual HealthReport health() const = 0;
+};
+
+}  // namespace sbx::pool

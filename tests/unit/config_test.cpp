@@ -1,0 +1,112 @@
+// Config: parsing of values, precedence of sources (flag > env > .env > default), validation.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "config/load.h"
+#include "config/parse.h"
+
+namespace sbx::config {
+namespace {
+
+Sources sources_with(std::map<std::string, std::string> env, std::vector<std::string> flags = {},
+                     std::optional<std::filesystem::path> dotenv = std::nullopt) {
+    auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(env));
+    Sources s;
+    s.flags = std::move(flags);
+    s.getenv = [shared](const char* n) -> const char* {
+        auto it = shared->find(n);
+        return it == shared->end() ? nullptr : it->second.c_str();
+    };
+    s.dotenv = std::move(dotenv);
+    return s;
+}
+
+TEST(ParseSize, UnitsAndErrors) {
+    EXPECT_EQ(parse_size("512m"), 512ULL << 20);
+    EXPECT_EQ(parse_size("1G"), 1ULL << 30);
+    EXPECT_EQ(parse_size("10MiB"), 10ULL << 20);
+    EXPECT_EQ(parse_size("1024k"), 1ULL << 20);
+    EXPECT_EQ(parse_size("100"), 100U);
+    EXPECT_FALSE(parse_size("-1m"));
+    EXPECT_FALSE(parse_size("m"));
+    EXPECT_FALSE(parse_size("12x"));
+    EXPECT_FALSE(parse_size("99999999999999999999"));
+    EXPECT_FALSE(parse_size("17179869184t"));  // overflows 64 bits
+}
+
+TEST(ParseBool, Spellings) {
+    EXPECT_EQ(parse_bool("TRUE"), true);
+    EXPECT_EQ(parse_bool(" off "), false);
+    EXPECT_FALSE(parse_bool("maybe"));
+}
+
+TEST(Load, DefaultsWhenNothingSet) {
+    auto r = load(sources_with({}));
+    ASSERT_TRUE(r.errors.empty());
+    EXPECT_EQ(r.config.sandbox_timeout_s, 30);
+    EXPECT_EQ(r.config.max_timeout_s, 300);
+    EXPECT_EQ(r.config.max_code_length, 100000U);
+    EXPECT_EQ(r.config.max_file_size, 10ULL << 20);
+    EXPECT_EQ(r.config.memory_limit_bytes, 512ULL << 20);
+    EXPECT_EQ(r.config.host, "127.0.0.1");
+    EXPECT_EQ(r.config.port, 8000);
+}
+
+TEST(Load, PrecedenceFlagOverEnvOverDotenv) {
+    auto dir = std::filesystem::temp_directory_path() / "sbx_config_test";
+    std::filesystem::create_directories(dir);
+    auto dotenv = dir / ".env";
+    std::ofstream(dotenv) << "# comment\nPORT=7001\nMEMORY_LIMIT=\"256m\"\nexport CPU_LIMIT=0.5\n"
+                             "UNRELATED_TOOL_SETTING=x\n";
+    auto only_dotenv = load(sources_with({}, {}, dotenv));
+    ASSERT_TRUE(only_dotenv.errors.empty()) << only_dotenv.errors.front();
+    EXPECT_EQ(only_dotenv.config.port, 7001);
+    EXPECT_EQ(only_dotenv.config.memory_limit_bytes, 256ULL << 20);
+    EXPECT_DOUBLE_EQ(only_dotenv.config.cpu_limit_cores, 0.5);
+
+    auto env_wins = load(sources_with({{"PORT", "7002"}}, {}, dotenv));
+    EXPECT_EQ(env_wins.config.port, 7002);
+    EXPECT_EQ(env_wins.config.memory_limit_bytes, 256ULL << 20);
+
+    auto flag_wins = load(sources_with({{"PORT", "7002"}}, {"--port", "7003"}, dotenv));
+    EXPECT_EQ(flag_wins.config.port, 7003);
+    auto flag_eq = load(sources_with({{"PORT", "7002"}}, {"--port=7004"}, dotenv));
+    EXPECT_EQ(flag_eq.config.port, 7004);
+    std::filesystem::remove_all(dir);
+}
+
+TEST(Load, InvalidValuesAreAllReportedByName) {
+    auto r = load(sources_with({{"MEMORY_LIMIT", "lots"}, {"PORT", "70000"}, {"RUN_MODE", "warm"}}));
+    ASSERT_EQ(r.errors.size(), 3U);
+    std::string all;
+    for (const auto& e : r.errors) all += e + "\n";
+    EXPECT_NE(all.find("MEMORY_LIMIT"), std::string::npos);
+    EXPECT_NE(all.find("PORT"), std::string::npos);
+    EXPECT_NE(all.find("RUN_MODE"), std::string::npos);
+}
+
+TEST(Load, UnknownFlagAndMissingValue) {
+    auto r = load(sources_with({}, {"--no-such-thing=1", "--port"}));
+    ASSERT_EQ(r.errors.size(), 2U);
+    EXPECT_NE(r.errors[0].find("--no-such-thing"), std::string::npos);
+    EXPECT_NE(r.errors[1].find("needs a value"), std::string::npos);
+}
+
+TEST(Validate, TimeoutRelation) {
+    auto r = load(sources_with({{"SANDBOX_TIMEOUT", "400"}}));
+    ASSERT_EQ(r.errors.size(), 1U);
+    EXPECT_NE(r.errors[0].find("SANDBOX_TIMEOUT"), std::string::npos);
+}
+
+TEST(Describe, ListsEverySettingOnce) {
+    auto lines = describe(Config{});
+    EXPECT_GT(lines.size(), 30U);
+    EXPECT_NE(std::find(lines.begin(), lines.end(), "MEMORY_LIMIT=536870912"), lines.end());
+}
+
+}  // namespace
+}  // namespace sbx::config
