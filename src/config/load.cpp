@@ -143,6 +143,18 @@ std::vector<std::string> describe(const Config& cfg) {
     return lines;
 }
 
+std::string env_example() {
+    std::string out =
+        "# SimplePySandbox settings, with their defaults. Copy to .env and change what you need.\n"
+        "# Precedence, highest first: --flag, environment, .env, default.\n";
+    const Config defaults;
+    for (const auto& s : all_settings()) {
+        out += "\n# " + std::string(s.help) + "\n";
+        out += std::string(s.name) + "=" + s.show(defaults) + "\n";
+    }
+    return out;
+}
+
 std::string_view to_string(RunMode m) { return m == RunMode::zygote ? "zygote" : "cold"; }
 std::string_view to_string(CodePolicy p) {
     switch (p) {

@@ -32,6 +32,9 @@ std::vector<std::string> validate(const Config& cfg);
 std::vector<std::pair<std::string, std::string>> parse_dotenv(const std::string& text,
                                                               std::vector<std::string>& errors);
 
+// The text of .env.example: every setting with its help line and default value.
+std::string env_example();
+
 // "KEY=value" lines for every setting with its current value (effective config, .env.example).
 std::vector<std::string> describe(const Config& cfg);
 

@@ -17,7 +17,7 @@ enum class Step : std::uint8_t {
     memfd, chown, poll, signal, waitpid,
     // process creation and namespaces
     fork, clone, pidfd_open, pidfd_signal, uid_map, gid_map, setgroups, setuid, setgid, unshare,
-    prctl, execve, capabilities,
+    prctl, execve, capabilities, sethostname,
     // mounts and root file system
     mount_tmpfs, mount_bind, mount_remount, mount_proc, mount_private, make_dir, symlink,
     pivot_root, umount_old_root, chdir,

@@ -110,3 +110,17 @@ TEST(Describe, ListsEverySettingOnce) {
 
 }  // namespace
 }  // namespace sbx::config
+
+namespace sbx::config {
+namespace {
+
+// .env.example in the repository must list every setting with its current default.
+TEST(EnvExample, CheckedInFileIsUpToDate) {
+    std::ifstream in(std::string(SBX_SOURCE_DIR) + "/.env.example");
+    ASSERT_TRUE(in) << ".env.example missing: regenerate with `pysandbox env-example > .env.example`";
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_EQ(text, env_example()) << "regenerate with `pysandbox env-example > .env.example`";
+}
+
+}  // namespace
+}  // namespace sbx::config

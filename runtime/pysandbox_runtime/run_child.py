@@ -1,0 +1,87 @@
+"""The run (G): pid 1 of the run's namespaces; set-up, `ready`, `go`, privilege drop, main.py."""
+import os
+import signal
+
+from . import policy, privileges, protocol, reseed, runner, setup_run
+from .syscalls import SetupError
+
+_O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _send_ready(sock):
+    pidfd = os.pidfd_open(os.getpid())
+    workfd = os.open("/work", _O_DIR)
+    try:
+        protocol.send(sock, {"type": "ready"}, [pidfd, workfd])
+    finally:
+        os.close(pidfd)
+        os.close(workfd)
+
+
+def _wait_go(sock):
+    try:
+        msg, fds = protocol.recv(sock)
+    except (OSError, protocol.ProtocolError) as e:
+        raise SetupError("wait_go", getattr(e, "errno", None) or 71, str(e)) from None
+    protocol.close_all(fds)
+    if msg is None:
+        os._exit(127)  # the server went away before `go`: nothing to report to
+    if msg["type"] != "go":
+        raise SetupError("wait_go", 71, "unexpected %r" % msg["type"])  # EPROTO
+
+
+def _enter_work(stdout_fd, stderr_fd):
+    """cwd /work, fd 0 /dev/null, fds 1/2 the output pipes, a clean environment."""
+    os.chdir("/work")
+    null = os.open("/dev/null", os.O_RDONLY)
+    if null != 0:
+        os.dup2(null, 0)
+        os.close(null)
+    os.dup2(stdout_fd, 1)
+    os.dup2(stderr_fd, 2)
+    os.environ.clear()
+    os.environ.update(PATH="/usr/local/bin:/usr/bin:/bin", HOME="/work", LANG="C.UTF-8",
+                      TMPDIR="/tmp", MPLBACKEND="Agg", MPLCONFIGDIR="/tmp/.matplotlib",
+                      PYTHONDONTWRITEBYTECODE="1")
+
+
+def _read_and_check(sock, level):
+    """main.py's source and ast; a policy violation is reported and ends the run with 0."""
+    try:
+        source = runner.read_source()
+    except OSError:
+        return None, None  # the runner reports the missing file like the interpreter does
+    verdict, tree = policy.check(source, level)
+    if verdict is not None:
+        protocol.send(sock, {"type": "policy", "message": verdict})
+        os._exit(0)
+    return source, tree
+
+
+def main(sock, run, named, flt):
+    """G's whole life; errors become an `error` message and _exit(127). Never returns."""
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        setup_run.prepare(run, named["cgroup"])
+        _send_ready(sock)
+        _wait_go(sock)
+        privileges.drop(int(run.get("uid", 1000)), int(run.get("gid", 1000)))
+        privileges.set_rlimits(run)
+        flt.load()
+        _enter_work(named["stdout"][0], named["stderr"][0])
+        source, tree = _read_and_check(sock, run.get("policy", "standard"))
+    except SetupError as e:
+        _report(sock, e.step, e.errno, e.detail)
+    except BaseException as e:  # a bug here must not run user code half set up
+        _report(sock, "internal", 0, "%s: %s" % (type(e).__name__, e))
+    sock.close()
+    os.closerange(3, 1 << 20)
+    reseed.reseed()
+    runner.run(source, tree)
+
+
+def _report(sock, step, err, detail):
+    try:
+        protocol.send(sock, {"type": "error", "step": step, "errno": err, "detail": detail})
+    finally:
+        os._exit(127)

@@ -1,0 +1,81 @@
+"""Run (G) before `ready`: join the cgroups, hostname, own /work /tmp /dev/shm /proc, lo up."""
+import errno
+import fcntl
+import os
+import socket
+import struct
+
+from .syscalls import (MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC,
+                       MS_REMOUNT, SetupError, mount, sethostname)
+
+_MASKED = (b"/proc/kcore", b"/proc/keys", b"/proc/timer_list", b"/proc/sched_debug",
+           b"/proc/kallsyms")
+_READ_ONLY = (b"/proc/sys", b"/proc/sysrq-trigger", b"/proc/irq", b"/proc/bus", b"/proc/fs")
+_PROC_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP = 0x1
+_LO_UP = struct.pack("16sh22x", b"lo", _IFF_UP)  # struct ifreq: name, ifr_flags
+
+
+def join_cgroups(cgroup_fds):
+    """Move this process into each cgroup (`0` = the writer) and close the fds."""
+    for fd in cgroup_fds:
+        try:
+            os.write(fd, b"0")
+        except OSError as e:
+            raise SetupError("cgroup_join", e.errno, "fd %d" % fd) from None
+        os.close(fd)
+
+
+def mount_filesystems(run):
+    """Private propagation, then tmpfs /work, /tmp, /dev/shm, a new /proc and its masks."""
+    mount(None, b"/", None, MS_REC | MS_PRIVATE, None, "mount_private")
+    uid, gid = int(run.get("uid", 1000)), int(run.get("gid", 1000))
+    work = "size=%d,nr_inodes=%d,uid=%d,gid=%d,mode=0755" % (
+        int(run["workdir_bytes"]), int(run["workdir_inodes"]), uid, gid)
+    mount(b"tmpfs", b"/work", b"tmpfs", MS_NOSUID | MS_NODEV, work.encode(), "mount_tmpfs")
+    tmp = ("size=%d,mode=1777" % int(run["tmp_bytes"])).encode()
+    mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp, "mount_tmpfs")
+    # /dev/shm shares the /tmp budget: it is memory too and must not be unbounded.
+    mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, tmp, "mount_tmpfs")
+    mount(b"proc", b"/proc", b"proc", _PROC_FLAGS, None, "mount_proc")
+    for path in _MASKED:
+        _optional(mount, b"/dev/null", path, None, MS_BIND, None, "mask_proc")
+    for path in _READ_ONLY:
+        if _optional(mount, path, path, None, MS_BIND | MS_REC, None, "mask_proc"):
+            # The remount must repeat the locked nosuid/nodev/noexec flags of the proc mount.
+            mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY | _PROC_FLAGS, None,
+                  "mask_proc")
+
+
+def _optional(fn, *args):
+    """Call a mount step; a path this kernel does not have (ENOENT) is skipped."""
+    try:
+        fn(*args)
+    except SetupError as e:
+        if e.errno == errno.ENOENT:
+            return False
+        raise
+    return True
+
+
+def loopback_up():
+    """Bring `lo` up in the new network namespace with one SIOCSIFFLAGS.
+
+    A fresh lo has no changeable flag set, so IFF_UP alone is its wanted state; skipping
+    SIOCGIFFLAGS saves ~90 us per run.
+    """
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            fcntl.ioctl(s.fileno(), _SIOCSIFFLAGS, _LO_UP)
+        except OSError as e:
+            raise SetupError("loopback_up", e.errno, "lo") from None
+
+
+def prepare(run, cgroup_fds):
+    """Everything G does before `ready`, in the documented order."""
+    join_cgroups(cgroup_fds)
+    sethostname(b"sandbox")
+    mount_filesystems(run)
+    if not run.get("network"):
+        loopback_up()

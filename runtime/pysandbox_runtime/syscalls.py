@@ -1,0 +1,65 @@
+"""ctypes bindings for the libc calls the standard library lacks, and SetupError."""
+import ctypes
+import ctypes.util
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_BIND = 0x1000
+MS_REC = 0x4000
+MS_PRIVATE = 1 << 18
+
+PR_CAPBSET_DROP = 24
+PR_SET_SECCOMP = 22
+PR_SET_NO_NEW_PRIVS = 38
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+SECCOMP_MODE_FILTER = 2
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+_ul = ctypes.c_ulong
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, _ul, ctypes.c_char_p]
+_libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+_libc.prctl.argtypes = [ctypes.c_int, _ul, _ul, _ul, _ul]
+
+
+class SetupError(Exception):
+    """A failed set-up step: reported as {"type":"error","step","errno","detail"}."""
+
+    def __init__(self, step, err, detail=""):
+        super().__init__(step, err, detail)
+        self.step, self.errno, self.detail = step, err, detail
+
+
+def _check(ret, step, detail):
+    if ret != 0:
+        raise SetupError(step, ctypes.get_errno(), detail)
+
+
+def unshare(flags):
+    """unshare(2) or SetupError("unshare")."""
+    _check(_libc.unshare(flags), "unshare", hex(flags))
+
+
+def mount(source, target, fstype, flags, data, step):
+    """mount(2) with bytes/None arguments, or SetupError(step, errno, target)."""
+    _check(_libc.mount(source, target, fstype, flags, data), step, target.decode())
+
+
+def sethostname(name):
+    """sethostname(2) or SetupError("sethostname")."""
+    _check(_libc.sethostname(name, len(name)), "sethostname", name.decode())
+
+
+def prctl(option, a2=0, a3=0, a4=0, a5=0, step="prctl"):
+    """prctl(2) with every argument passed as unsigned long, or SetupError(step)."""
+    _check(_libc.prctl(option, a2, a3, a4, a5), step, str(option))

@@ -1,0 +1,125 @@
+// Two passes: a SAX pass (depth, duplicate keys, number range, error position), then the DOM.
+#include "api/json_body.h"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/error.hpp>
+#include <boost/json/parse.hpp>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/utf8.h"
+
+namespace sbx::api {
+namespace json = boost::json;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kMaxKeyInMessage = 100;
+
+// Checks what basic_parser does not: duplicate keys and finite numbers. Sets `problem`.
+struct CheckHandler {
+    static constexpr std::size_t max_object_size = std::size_t(-1);
+    static constexpr std::size_t max_array_size = std::size_t(-1);
+    static constexpr std::size_t max_key_size = std::size_t(-1);
+    static constexpr std::size_t max_string_size = std::size_t(-1);
+
+    std::vector<std::set<std::string, std::less<>>> keys;  // one set per open object
+    std::string key;
+    std::string problem;
+
+    bool fail(std::string why, error_code& ec) {
+        problem = std::move(why);
+        ec = make_error_code(json::error::syntax);
+        return false;
+    }
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+    bool on_array_begin(error_code&) { return true; }
+    bool on_array_end(std::size_t, error_code&) { return true; }
+    bool on_object_begin(error_code&) {
+        keys.emplace_back();
+        return true;
+    }
+    bool on_object_end(std::size_t, error_code&) {
+        keys.pop_back();
+        return true;
+    }
+    bool on_string_part(json::string_view, std::size_t, error_code&) { return true; }
+    bool on_string(json::string_view, std::size_t, error_code&) { return true; }
+    bool on_key_part(json::string_view s, std::size_t, error_code&) {
+        key.append(s.data(), s.size());
+        return true;
+    }
+    bool on_key(json::string_view s, std::size_t, error_code& ec) {
+        key.append(s.data(), s.size());
+        std::string name = std::move(key);
+        key.clear();
+        if (keys.back().contains(name)) {
+            if (name.size() > kMaxKeyInMessage)
+                name = sanitize_output(name.substr(0, kMaxKeyInMessage)) + "...";
+            return fail("Duplicate key '" + name + "'", ec);
+        }
+        keys.back().insert(std::move(name));
+        return true;
+    }
+    bool on_number_part(json::string_view, error_code&) { return true; }
+    bool on_int64(std::int64_t, json::string_view, error_code&) { return true; }
+    bool on_uint64(std::uint64_t, json::string_view, error_code&) { return true; }
+    bool on_double(double d, json::string_view, error_code& ec) {
+        if (!std::isfinite(d)) return fail("Number out of range", ec);
+        return true;
+    }
+    bool on_bool(bool, error_code&) { return true; }
+    bool on_null(error_code&) { return true; }
+    bool on_comment_part(json::string_view, error_code&) { return true; }
+    bool on_comment(json::string_view, error_code&) { return true; }
+};
+
+json::parse_options options() {
+    json::parse_options opt;
+    opt.max_depth = kMaxJsonDepth;
+    return opt;
+}
+
+std::string reason_for(const error_code& ec) {
+    if (ec == json::error::extra_data) return "Extra data";
+    if (ec == json::error::too_deep) {
+        return "Nesting too deep (maximum " + std::to_string(kMaxJsonDepth) + " levels)";
+    }
+    if (ec == json::error::exponent_overflow) return "Number out of range";
+    if (ec == json::error::syntax || ec == json::error::incomplete) return "Expecting value";
+    return ec.message();
+}
+
+}  // namespace
+
+ApiResult<json::value> parse_json_body(std::string_view body) {
+    if (auto bad = first_invalid_utf8(body)) {
+        return bad_request("There was an error parsing the body: invalid UTF-8 at byte " +
+                           std::to_string(*bad));
+    }
+    json::basic_parser<CheckHandler> checker(options());
+    error_code ec;
+    std::size_t used = checker.write_some(false, body.data(), body.size(), ec);
+    if (ec) {
+        std::string reason =
+            checker.handler().problem.empty() ? reason_for(ec) : checker.handler().problem;
+        std::size_t pos = count_code_points(body.substr(0, std::min(used, body.size())));
+        return validation_error({json_invalid(pos, reason)});
+    }
+    // write_some stops after one complete document: what follows must be whitespace only.
+    std::size_t rest = body.find_first_not_of(" \t\r\n", used);
+    if (rest != std::string_view::npos) {
+        return validation_error(
+            {json_invalid(count_code_points(body.substr(0, rest)), "Extra data")});
+    }
+    json::value value = json::parse(json::string_view(body.data(), body.size()), ec,
+                                    json::storage_ptr(), options());
+    if (ec) return validation_error({json_invalid(0, reason_for(ec))});
+    return value;
+}
+
+}  // namespace sbx::api

@@ -1,0 +1,21 @@
+// Request body → JSON value, like Starlette's request.json() plus hostile-input limits.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string_view>
+
+#include "api/api_error.h"
+
+namespace sbx::api {
+
+inline constexpr std::size_t kMaxJsonDepth = 64;
+
+// Parses `body` (the whole request body, non-empty). Errors:
+// - invalid UTF-8 anywhere → 400 "There was an error parsing the body: invalid UTF-8 at byte N"
+//   (FastAPI's text for an undecodable body, plus the reason);
+// - malformed JSON, nesting deeper than kMaxJsonDepth, a duplicate key in one object, a number
+//   out of double range → 422 json_invalid with loc ["body", character offset] and the reason
+//   in ctx.error ("Expecting value", "Extra data", "Duplicate key 'code'", ...).
+[[nodiscard]] ApiResult<boost::json::value> parse_json_body(std::string_view body);
+
+}  // namespace sbx::api

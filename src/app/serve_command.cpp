@@ -1,0 +1,89 @@
+// serve: HTTP server + engine on an Asio thread pool, with graceful SIGTERM handling.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <thread>
+
+#include "api/routes.h"
+#include "app/commands.h"
+#include "app/services.h"
+#include "http/server.h"
+#include "log/log.h"
+#include "pool/engine.h"
+
+namespace sbx::app {
+namespace asio = boost::asio;
+
+namespace {
+
+// SIGTERM/SIGINT: stop accepting, let runs finish for SHUTDOWN_GRACE, then kill them and exit.
+asio::awaitable<void> shutdown_when_signalled(asio::io_context& io, http::Server& server,
+                                              pool::Engine& engine, const config::Config& cfg) {
+    asio::signal_set signals(io, SIGTERM, SIGINT);
+    auto [ec, signo] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    log::info("shutting down", {{"signal", signo}, {"grace_s", cfg.shutdown_grace.count()}});
+    server.stop();
+    engine.close_admission();
+    asio::steady_timer tick(io);
+    const auto until = std::chrono::steady_clock::now() + cfg.shutdown_grace;
+    while (engine.health().running > 0 && std::chrono::steady_clock::now() < until) {
+        tick.expires_after(std::chrono::milliseconds(50));
+        co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    engine.stop();
+    tick.expires_after(std::chrono::milliseconds(100));  // let killed runs report and clean up
+    co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
+    io.stop();
+}
+
+void log_spawn_failure(const char* what, const std::exception_ptr& e) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log::error(what, {{"error", ex.what()}});
+    }
+}
+
+}  // namespace
+
+int serve_command(const config::Config& cfg) {
+    auto services = build_services(cfg);
+    if (!services) {
+        log::error("start-up failed", {{"error", services.error().render()}});
+        return 1;
+    }
+    if (auto missing = missing_layers(*services); !missing.empty()) {
+        for (const auto& m : missing) log::error("isolation layer missing", {{"layer", m}});
+        if (!cfg.allow_degraded) {
+            log::error("refusing to serve without every isolation layer (set ALLOW_DEGRADED=true to accept it)");
+            return 1;
+        }
+    }
+    if (cfg.host != "127.0.0.1" && cfg.host != "::1" && cfg.host != "localhost") {
+        log::warn("listening on a non-loopback address without authentication", {{"host", cfg.host}});
+    }
+    asio::io_context io(static_cast<int>(cfg.http_threads));
+    pool::Engine engine(io.get_executor(), cfg, *services->launcher, *services->groups, services->layers);
+    http::Server server(io, cfg, api::make_handler(engine, cfg));
+    auto port = server.start();
+    if (!port) {
+        log::error("cannot listen", {{"error", port.error().render()}});
+        return 1;
+    }
+    asio::co_spawn(io, engine.start(), [](const std::exception_ptr& e) { log_spawn_failure("engine start failed", e); });
+    asio::co_spawn(io, shutdown_when_signalled(io, server, engine, cfg),
+                   [](const std::exception_ptr& e) { log_spawn_failure("signal handler failed", e); });
+    std::vector<std::jthread> threads;
+    for (unsigned i = 1; i < cfg.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
+    io.run();
+    threads.clear();
+    log::info("stopped");
+    return 0;
+}
+
+}  // namespace sbx::app

@@ -1,0 +1,62 @@
+// Services: building the spawner, cgroups and seccomp filter once, at start-up.
+#include "app/services.h"
+
+#include <unistd.h>
+
+#include "log/log.h"
+#include "sandbox/seccomp_policy.h"
+
+namespace sbx::app {
+namespace {
+
+sys::Result<sys::UniqueFd> run_filter_memfd() {
+    SBX_TRY(auto filter, sandbox::build_run_filter());
+    return sandbox::filter_memfd(filter);
+}
+
+}  // namespace
+
+std::filesystem::path runtime_dir(const config::Config& cfg) {
+    if (!cfg.runtime_dir.empty()) return cfg.runtime_dir;
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path("runtime") : exe.parent_path() / "runtime";
+}
+
+sys::Result<Services> build_services(const config::Config& cfg) {
+    Services s;
+    // Cgroups first: on v2 this moves us to a leaf group, and the spawner must be born there.
+    auto manager = sandbox::detect_cgroups(sandbox::CgroupDetectOptions{"/sys/fs/cgroup", "/proc/self/cgroup", cfg.cgroup_prefix});
+    if (auto cleaned = manager->cleanup_leftovers(); !cleaned) {
+        log::warn("cgroup leftovers not removed", {{"error", cleaned.error().render()}});
+    }
+    log::info("cgroups", {{"version", sandbox::to_string(manager->version())}, {"detail", manager->describe()}});
+    s.groups = std::make_unique<CgroupGroups>(std::move(manager));
+
+    auto filter = run_filter_memfd();
+    s.layers.push_back(pool::LayerStatus{"seccomp", filter.has_value(),
+                                         filter ? "run filter loaded by every run" : filter.error().render()});
+    SBX_TRY(auto spawner, sandbox::Spawner::start(sandbox::SpawnerOptions{}));
+    s.spawner = std::make_unique<sandbox::SpawnerClient>(std::move(spawner));
+    s.layers.push_back(pool::LayerStatus{"namespaces", true, "user, mount, pid, net, ipc, uts per zygote; mount, pid, net, ipc, uts per run"});
+    const auto dir = runtime_dir(cfg);
+    if (!std::filesystem::exists(dir / "zygote.py")) {
+        return sys::SysError{sys::Step::zygote_start, ENOENT, (dir / "zygote.py").string()};
+    }
+    s.launcher = std::make_unique<SpawnerLauncher>(*s.spawner, cfg, dir,
+                                                   filter ? std::move(*filter) : sys::UniqueFd{});
+    return s;
+}
+
+std::vector<std::string> missing_layers(const Services& s) {
+    std::vector<std::string> missing;
+    for (const auto& l : s.layers) {
+        if (!l.active) missing.push_back(l.name + ": " + l.detail);
+    }
+    for (const auto& l : s.groups->layers()) {
+        if (!l.active) missing.push_back(l.name + ": " + l.detail);
+    }
+    return missing;
+}
+
+}  // namespace sbx::app

@@ -1,0 +1,33 @@
+// Services: the process-wide parts built before any thread — cgroups, spawner, seccomp filter,
+// zygote launcher — and the isolation layers they provide (for /health and fail-closed start).
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "app/cgroup_groups.h"
+#include "app/spawner_launcher.h"
+#include "config/config.h"
+#include "pool/run_service.h"
+#include "sandbox/spawner.h"
+
+namespace sbx::app {
+
+struct Services {
+    std::unique_ptr<CgroupGroups> groups;
+    std::unique_ptr<sandbox::SpawnerClient> spawner;  // heap: the launcher points at it
+    std::unique_ptr<SpawnerLauncher> launcher;
+    std::vector<pool::LayerStatus> layers;  // besides cgroups (those come from `groups`)
+};
+
+// Call from main() before any thread exists (it forks the spawner).
+// Errors are fatal start-up problems, already rendered for the operator.
+[[nodiscard]] sys::Result<Services> build_services(const config::Config& cfg);
+
+// RUNTIME_DIR, or <dir of this executable>/runtime.
+[[nodiscard]] std::filesystem::path runtime_dir(const config::Config& cfg);
+
+// Layers that are missing, unless ALLOW_DEGRADED: the server then refuses to start.
+[[nodiscard]] std::vector<std::string> missing_layers(const Services& s);
+
+}  // namespace sbx::app

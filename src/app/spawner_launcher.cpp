@@ -1,0 +1,30 @@
+// SpawnerLauncher: translates a pool zygote request into a spawner ZygoteSpec.
+#include "app/spawner_launcher.h"
+
+#include <fcntl.h>
+
+namespace sbx::app {
+
+SpawnerLauncher::SpawnerLauncher(sandbox::SpawnerClient& spawner, const config::Config& cfg,
+                                 std::filesystem::path runtime_dir, sys::UniqueFd seccomp_memfd)
+    : spawner_(spawner),
+      cfg_(cfg),
+      runtime_dir_(std::move(runtime_dir)),
+      seccomp_memfd_(std::move(seccomp_memfd)) {}
+
+sys::Result<pool::ZygoteProcess> SpawnerLauncher::launch(const pool::ZygoteSpec& spec) {
+    sandbox::ZygoteSpec z;
+    z.mode = spec.kind == pool::ZygoteKind::cold ? "cold" : "zygote";
+    z.preload = spec.preload;
+    z.python = cfg_.python;
+    z.runtime_dir = runtime_dir_;
+    z.uid_base = cfg_.sandbox_uid_base;
+    if (seccomp_memfd_) {
+        z.seccomp_memfd = sys::UniqueFd{::fcntl(seccomp_memfd_.get(), F_DUPFD_CLOEXEC, 0)};
+        if (!z.seccomp_memfd) return sys::errno_error(sys::Step::fcntl, "dup seccomp memfd");
+    }
+    SBX_TRY(auto handle, spawner_.spawn_zygote(std::move(z)));
+    return pool::ZygoteProcess{std::move(handle.pidfd), std::move(handle.control), handle.pid};
+}
+
+}  // namespace sbx::app

@@ -1,0 +1,123 @@
+// Listener: bind, accept loop, one strand + session coroutine per connection.
+#include "http/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <exception>
+#include <string>
+
+#include "http/session.h"
+#include "log/log.h"
+
+namespace sbx::http {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+// co_spawn completion: the only place an exception escaping a session or the accept loop lands.
+void log_coroutine_end(std::string_view what, const std::exception_ptr& e) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        log::error(what, {{"error", ex.what()}});
+    } catch (...) {
+        log::error(what, {{"error", "unknown exception"}});
+    }
+}
+
+asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor,
+                                  std::shared_ptr<SessionShared> shared) {
+    auto token = asio::as_tuple(asio::use_awaitable);
+    for (;;) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), token);
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) {
+            // EMFILE/ENFILE and friends: log, back off briefly instead of spinning.
+            log::warn("accept failed", {{"error", ec.message()}});
+            asio::steady_timer t(acceptor.get_executor(), kAcceptRetryDelay);
+            co_await t.async_wait(token);
+            continue;
+        }
+        auto exec = socket.get_executor();
+        asio::co_spawn(exec, run_session(std::move(socket), shared),
+                       [](const std::exception_ptr& e) { log_coroutine_end("session failed", e); });
+    }
+}
+
+sys::SysError bind_error(const boost::system::error_code& ec, const config::Config& cfg) {
+    return sys::SysError{sys::Step::socket, ec.value(), cfg.host + ":" + std::to_string(cfg.port)};
+}
+
+// A literal address, or a name ("localhost") resolved once at start-up (blocking is fine here).
+asio::ip::address resolve_host(asio::io_context& io, const std::string& host,
+                               boost::system::error_code& ec) {
+    auto address = asio::ip::make_address(host, ec);
+    if (!ec) return address;
+    tcp::resolver resolver(io);
+    auto results = resolver.resolve(host, "", ec);
+    if (ec) return {};
+    if (results.empty()) {
+        ec = asio::error::host_not_found;
+        return {};
+    }
+    return results.begin()->endpoint().address();
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, const config::Config& cfg, Handler handler)
+    : io_(io),
+      cfg_(cfg),
+      shared_(std::make_shared<SessionShared>()),
+      acceptor_(asio::make_strand(io)) {
+    shared_->handler = std::move(handler);
+    shared_->read_timeout = cfg.http_read_timeout;
+    shared_->idle_timeout = cfg.http_idle_timeout;
+    shared_->max_body_bytes = cfg.max_body_bytes;
+}
+
+Server::~Server() = default;
+
+sys::Result<std::uint16_t> Server::start() {
+    boost::system::error_code ec;
+    auto address = resolve_host(io_, cfg_.host, ec);
+    if (ec) return sys::SysError{sys::Step::socket, EINVAL, "cannot resolve HOST " + cfg_.host};
+    tcp::endpoint endpoint{address, cfg_.port};
+    if (acceptor_.open(endpoint.protocol(), ec); ec) return bind_error(ec, cfg_);
+    if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec); ec)
+        return bind_error(ec, cfg_);
+    if (acceptor_.bind(endpoint, ec); ec) return bind_error(ec, cfg_);
+    if (acceptor_.listen(asio::socket_base::max_listen_connections, ec); ec) {
+        return bind_error(ec, cfg_);
+    }
+    std::uint16_t port = acceptor_.local_endpoint(ec).port();
+    if (ec) return bind_error(ec, cfg_);
+    if (!address.is_loopback()) {
+        log::warn("listening on a non-loopback address: the API has no authentication",
+                  {{"host", cfg_.host}});
+    }
+    log::info("listening", {{"host", cfg_.host}, {"port", port}});
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(io_, acceptor_, shared_),
+                   [](const std::exception_ptr& e) { log_coroutine_end("accept loop failed", e); });
+    return port;
+}
+
+void Server::stop() {
+    asio::post(acceptor_.get_executor(), [this] {
+        boost::system::error_code ignored;
+        if (acceptor_.is_open()) acceptor_.close(ignored);
+    });
+}
+
+}  // namespace sbx::http

@@ -1,0 +1,47 @@
+// HTTP/1.1 server: accepts on HOST:PORT and runs one session coroutine per connection.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+
+#include "config/config.h"
+#include "http/message.h"
+#include "sys/error.h"
+
+namespace sbx::http {
+
+struct SessionShared;
+
+// Each connection runs on its own strand of `io`, so `io.run()` may be called from several
+// threads. Limits come from the Config: HTTP_READ_TIMEOUT (headers + body of one request),
+// HTTP_IDLE_TIMEOUT (keep-alive gap), MAX_BODY_SIZE (413), 16 KiB of headers (431).
+// While a handler runs there is no deadline; if the client disconnects meanwhile, the handler
+// coroutine is cancelled (terminal cancellation) and the connection closed.
+// Exceptions from the handler become 500 {"detail":"Internal server error"} plus an error log.
+class Server {
+   public:
+    Server(boost::asio::io_context& io, const config::Config& cfg, Handler handler);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and listens on cfg.host:cfg.port (port 0 = any free port), starts accepting and
+    // logs `event=listening host=... port=N`. Returns the bound port. Errors (bad address,
+    // port in use) come back as SysError{Step::socket, errno, "host:port"}. Call once.
+    [[nodiscard]] sys::Result<std::uint16_t> start();
+
+    // Stops accepting new connections (the Server must outlive the io_context run that follows).
+    // Sessions in progress finish their current request;
+    // idle keep-alive connections close at their idle deadline. Thread-safe; idempotent.
+    void stop();
+
+   private:
+    boost::asio::io_context& io_;
+    const config::Config& cfg_;
+    std::shared_ptr<SessionShared> shared_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace sbx::http

@@ -1,0 +1,148 @@
+// Engine: one request's way from admission to outcome, and the health report.
+#include "pool/engine.h"
+
+#include <boost/asio/this_coro.hpp>
+
+#include "log/log.h"
+
+namespace sbx::pool {
+namespace asio = boost::asio;
+using sandbox::RunOutcome;
+using sandbox::RunRequest;
+
+namespace {
+
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_'; }
+
+// True when `line` (an import statement) names module root `mod` as a whole word.
+bool names_module(std::string_view line, std::string_view mod) {
+    for (auto pos = line.find(mod); pos != std::string_view::npos; pos = line.find(mod, pos + 1)) {
+        const bool start_ok = pos == 0 || !is_word_char(line[pos - 1]);
+        const auto end = pos + mod.size();
+        const bool end_ok = end == line.size() || !is_word_char(line[end]);
+        if (start_ok && end_ok) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+ZygoteKind choose_zygote(std::string_view code, const std::vector<std::string>& preload) {
+    while (!code.empty()) {
+        auto nl = code.find('\n');
+        auto line = code.substr(0, nl);
+        code = nl == std::string_view::npos ? std::string_view{} : code.substr(nl + 1);
+        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+        if (!line.starts_with("import ") && !line.starts_with("from ") && line.find("import") == std::string_view::npos) continue;
+        for (const auto& mod : preload) {
+            if (names_module(line, std::string_view(mod).substr(0, mod.find('.')))) return ZygoteKind::full;
+        }
+    }
+    return ZygoteKind::lean;
+}
+
+Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, ZygoteLauncher& launcher,
+               RunGroupFactory& groups, std::vector<LayerStatus> isolation_layers)
+    : cfg_(cfg),
+      groups_(groups),
+      layers_(std::move(isolation_layers)),
+      admission_(cfg.effective_max_concurrent_runs(), cfg.max_queued_runs,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(cfg.queue_timeout)),
+      zygotes_(ex, launcher,
+               ZygotePoolOptions{cfg.run_mode == config::RunMode::zygote ? cfg.zygotes : 0U,
+                                 cfg.run_mode == config::RunMode::zygote, cfg.preload_modules}) {
+    driver_.sandbox_uid = 1000;
+    driver_.owner_host_uid = cfg.sandbox_uid_base + 1;
+    auto group_layers = groups_.layers();
+    layers_.insert(layers_.end(), group_layers.begin(), group_layers.end());
+}
+
+Engine::~Engine() { stop(); }
+
+asio::awaitable<void> Engine::start() {
+    if (cfg_.run_mode == config::RunMode::zygote) co_await zygotes_.start();
+}
+
+void Engine::close_admission() {
+    stopped_.store(true);
+    admission_.close();
+}
+
+void Engine::stop() {
+    stopped_.store(true);
+    admission_.close();
+    zygotes_.stop();
+}
+
+asio::awaitable<RunReply> Engine::run(RunRequest request) {
+    RunReply reply;
+    auto admitted = co_await admission_.acquire();
+    if (admitted.rejected) {
+        reply.rejected = admitted.rejected;
+        co_return reply;
+    }
+    const std::string run_id = "r" + std::to_string(next_run_.fetch_add(1));
+    const auto t0 = std::chrono::steady_clock::now();
+    reply.outcome = co_await run_admitted(request, run_id);
+    const auto& o = reply.outcome;
+    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    log::info("run finished", {{"req", request.request_id}, {"box", run_id},
+                               {"verdict", sandbox::to_string(o.verdict)},
+                               {"exit_code", o.exit_code ? std::to_string(*o.exit_code) : "-"},
+                               {"signal", o.signal ? std::to_string(*o.signal) : "-"},
+                               {"ms", std::to_string(ms)},
+                               {"failure", o.failure ? o.failure->render() : "-"}});
+    co_return reply;
+}
+
+asio::awaitable<RunOutcome> Engine::run_admitted(const RunRequest& request, const std::string& run_id) {
+    // Plain if/else: GCC 12 miscompiles co_await inside a conditional expression.
+    sys::Result<std::shared_ptr<Zygote>> zygote = sys::SysError{sys::Step::zygote_start, 0, {}};
+    if (cfg_.run_mode == config::RunMode::cold) {
+        zygote = co_await zygotes_.start_cold();
+    } else {
+        zygote = co_await zygotes_.acquire(choose_zygote(request.code, cfg_.preload_modules));
+    }
+    if (!zygote) {
+        RunOutcome out;
+        out.verdict = sandbox::Verdict::internal_error;
+        out.failure = zygote.error();
+        co_return out;
+    }
+    auto group = groups_.create(run_id, GroupLimits{cfg_.memory_limit_bytes, cfg_.pids_limit, cfg_.cpu_limit_cores});
+    if (!group) {
+        RunOutcome out;
+        out.verdict = sandbox::Verdict::setup_failed;
+        out.failure = group.error();
+        co_return out;
+    }
+    auto outcome = co_await drive_run(request, run_id, **zygote, group->get(), cfg_, driver_);
+    if ((*zygote)->kind() == ZygoteKind::cold) (*zygote)->finish();
+    co_return outcome;
+}
+
+HealthReport Engine::health() const {
+    HealthReport h;
+    h.layers = layers_;
+    for (const auto& l : layers_) {
+        if (!l.active) h.reasons.push_back(l.name + " inactive: " + l.detail);
+    }
+    h.run_mode = std::string(config::to_string(cfg_.run_mode));
+    h.running = admission_.running();
+    h.queued = admission_.queued();
+    h.capacity = admission_.capacity();
+    h.queue_capacity = admission_.queue_capacity();
+    if (cfg_.run_mode == config::RunMode::zygote && zygotes_.ready_count() == 0) {
+        h.reasons.emplace_back("no zygote ready (runs start cold)");
+    }
+    if (h.queue_capacity > 0 && h.queued >= h.queue_capacity) h.reasons.emplace_back("queue full");
+    if (stopped_.load()) h.reasons.emplace_back("shutting down");
+    if (auto info = zygotes_.any_info()) {
+        h.python_version = info->python_version;
+        h.packages = info->packages;
+    }
+    h.healthy = h.reasons.empty();
+    return h;
+}
+
+}  // namespace sbx::pool

@@ -1,0 +1,43 @@
+// OutputCapture: bounded, concurrent draining of a run's stdout or stderr pipe.
+#include "pool/output_capture.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace sbx::pool {
+namespace asio = boost::asio;
+
+OutputCapture::OutputCapture(const asio::any_io_executor& ex, sys::UniqueFd read_end,
+                             std::uint64_t limit, std::uint64_t flood_after,
+                             std::function<void()> on_flood)
+    : sd_(ex, read_end.release()),
+      limit_(limit),
+      flood_after_(flood_after),
+      on_flood_(std::move(on_flood)) {}
+
+asio::awaitable<void> OutputCapture::drain() {
+    std::string chunk(64 * 1024, '\0');
+    for (;;) {
+        auto [ec, n] = co_await sd_.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
+        if (n > 0) {
+            total_ += n;
+            if (text_.size() < limit_) {
+                const auto keep = std::min<std::uint64_t>(n, limit_ - text_.size());
+                text_.append(chunk.data(), static_cast<std::size_t>(keep));
+            }
+            if (!flooded_ && total_ >= flood_after_) {
+                flooded_ = true;
+                if (on_flood_) on_flood_();
+            }
+        }
+        if (ec) co_return;  // EOF, or the pipe was closed / the wait cancelled
+    }
+}
+
+void OutputCapture::close() {
+    boost::system::error_code ec;
+    sd_.close(ec);
+}
+
+}  // namespace sbx::pool

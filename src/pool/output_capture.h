@@ -1,0 +1,40 @@
+// OutputCapture: drains one output pipe, keeping at most `limit` bytes and counting the rest.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "sys/unique_fd.h"
+
+namespace sbx::pool {
+
+class OutputCapture {
+public:
+    // on_flood is called once when the stream has produced `flood_after` bytes in total:
+    // the owner ends the run with verdict output_limit.
+    OutputCapture(const boost::asio::any_io_executor& ex, sys::UniqueFd read_end, std::uint64_t limit,
+                  std::uint64_t flood_after, std::function<void()> on_flood);
+
+    // Reads until EOF (every writer closed) or cancellation.
+    boost::asio::awaitable<void> drain();
+
+    [[nodiscard]] const std::string& text() const { return text_; }
+    [[nodiscard]] bool truncated() const { return total_ > text_.size(); }
+    [[nodiscard]] std::uint64_t total() const { return total_; }
+    void close();
+
+private:
+    boost::asio::posix::stream_descriptor sd_;
+    std::uint64_t limit_;
+    std::uint64_t flood_after_;
+    std::function<void()> on_flood_;
+    std::string text_;
+    std::uint64_t total_ = 0;
+    bool flooded_ = false;
+};
+
+}  // namespace sbx::pool

@@ -1,0 +1,81 @@
+// Verdict rules: policy > set-up failure > timeout > output flood > memory > signal > exit code.
+#include "pool/run_verdict.h"
+
+#include <csignal>
+
+namespace sbx::pool {
+using sandbox::Verdict;
+using sys::Step;
+using sys::SysError;
+
+namespace {
+
+Step step_from_name(std::string_view name) {
+    for (int i = 0; i <= static_cast<int>(Step::run_protocol); ++i) {
+        auto s = static_cast<Step>(i);
+        if (sys::to_string(s) == name) return s;
+    }
+    return Step::run_protocol;
+}
+
+// Under RLIMIT_AS (no memory cgroup) Python fails with MemoryError instead of being killed.
+bool ended_with_memory_error(std::string_view err) {
+    while (!err.empty() && err.back() == '\n') err.remove_suffix(1);
+    const auto line = err.substr(err.rfind('\n') + 1);
+    return line == "MemoryError" || line.starts_with("MemoryError:");
+}
+
+}  // namespace
+
+SysError setup_error_from(const boost::json::object& body) {
+    SysError e{Step::run_protocol, 0, {}};
+    if (auto it = body.find("step"); it != body.end() && it->value().is_string()) {
+        e.step = step_from_name(it->value().as_string());
+        if (e.step == Step::run_protocol) e.detail = std::string(it->value().as_string()) + ": ";
+    }
+    if (auto it = body.find("errno"); it != body.end() && it->value().is_int64()) {
+        e.err = static_cast<int>(it->value().as_int64());
+    }
+    if (auto it = body.find("detail"); it != body.end() && it->value().is_string()) {
+        e.detail += std::string(it->value().as_string());
+    }
+    return e;
+}
+
+void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f) {
+    out.exit_code = f.exit_code;
+    out.signal = f.signal;
+    out.cpu_time_s = f.stats.cpu_time_s;
+    out.memory_peak_bytes = f.stats.memory_peak_bytes;
+    if (f.policy_message) {
+        out.verdict = Verdict::policy_violation;
+        out.policy_message = *f.policy_message;
+        out.stdout_text.clear();
+        out.stderr_text.clear();
+        out.files.clear();
+    } else if (f.setup_error) {
+        out.verdict = Verdict::setup_failed;
+        out.failure = f.setup_error;
+    } else if (f.timed_out) {
+        out.verdict = Verdict::timeout;
+    } else if (f.flooded) {
+        out.verdict = Verdict::output_limit;
+    } else if ((f.stats.oom_kills > 0 && (f.signal || out.exit_code.value_or(0) != 0)) ||
+               (out.exit_code == 1 && ended_with_memory_error(out.stderr_text))) {
+        out.verdict = Verdict::memory_limit;
+    } else if (!f.exited) {
+        out.verdict = Verdict::internal_error;
+        out.failure = f.protocol_error.value_or(
+            SysError{Step::run_protocol, 0, f.cancelled ? "cancelled" : "monitor lost"});
+    } else if (f.signal == SIGSYS) {
+        out.verdict = Verdict::seccomp_violation;
+    } else if (f.signal) {
+        out.verdict = Verdict::killed_by_signal;
+    } else if (f.exit_code.value_or(1) != 0) {
+        out.verdict = Verdict::nonzero_exit;
+    } else {
+        out.verdict = Verdict::ok;
+    }
+}
+
+}  // namespace sbx::pool

@@ -1,0 +1,33 @@
+// What the driver observed of a run, and the one place that turns it into a verdict.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <optional>
+#include <string>
+
+#include "pool/run_group.h"
+#include "sandbox/run_types.h"
+
+namespace sbx::pool {
+
+struct RunFacts {
+    bool exited = false;  // the monitor reported G's end
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    bool timed_out = false;
+    bool flooded = false;
+    bool cancelled = false;     // the client went away
+    bool monitor_lost = false;  // no report even after the kill grace
+    std::optional<std::string> policy_message;
+    std::optional<sys::SysError> setup_error;
+    std::optional<sys::SysError> protocol_error;
+    GroupStats stats;
+};
+
+// {"type":"error","step":"mount_tmpfs","errno":1,"detail":"/work"} -> SysError.
+sys::SysError setup_error_from(const boost::json::object& body);
+
+// Fills verdict, exit_code, signal, failure, cpu/memory figures. First verdict that applies wins.
+void apply_verdict(sandbox::RunOutcome& out, const RunFacts& facts);
+
+}  // namespace sbx::pool

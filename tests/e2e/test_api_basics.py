@@ -1,0 +1,108 @@
+"""GET /, /health, /runtime, 404/405, CORS, framing (keep-alive, JSON headers)."""
+import re
+import socket
+import time
+
+import requests
+
+TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+
+def test_root(base_url):
+    r = requests.get(base_url + "/")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert body["message"] == "SimplePySandbox API"
+    assert body["docs"] == "/docs" and body["health"] == "/health"
+    assert isinstance(body["version"], str) and body["version"]
+    assert list(body) == ["message", "version", "docs", "health"]
+
+
+def test_health(base_url):
+    start = time.monotonic()
+    r = requests.get(base_url + "/health")
+    assert time.monotonic() - start < 0.1
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] in ("healthy", "degraded")
+    assert TIMESTAMP.match(body["timestamp"]), body["timestamp"]
+    assert set(body["runs"]) == {"running", "queued", "capacity", "queue_capacity"}
+    assert isinstance(body["layers"], list) and isinstance(body["reasons"], list)
+    assert "version" in body["python"] and "packages" in body["python"]
+
+
+def test_runtime(base_url):
+    body = requests.get(base_url + "/runtime").json()
+    # Empty until the engine has reported its interpreter (first zygote ready).
+    assert body["python_version"] == "" or re.match(r"^3\.\d+", body["python_version"])
+    assert isinstance(body["packages"], dict)
+
+
+def test_unknown_path_is_404_json(base_url):
+    r = requests.get(base_url + "/does-not-exist")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"detail": "Not Found"}
+
+
+def test_wrong_method_is_405_with_allow(base_url):
+    r = requests.get(base_url + "/execute")
+    assert r.status_code == 405
+    assert r.json() == {"detail": "Method Not Allowed"}
+    assert r.headers["allow"] == "POST"
+    r = requests.delete(base_url + "/health")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "GET, HEAD"
+
+
+def test_cors_preflight(base_url):
+    r = requests.options(base_url + "/execute", headers={
+        "Origin": "http://example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert r.status_code == 200
+    assert r.text == "OK"
+    assert r.headers["access-control-allow-origin"] == "http://example.com"
+    assert "POST" in r.headers["access-control-allow-methods"]
+    assert r.headers["access-control-allow-headers"] == "content-type"
+    assert r.headers["access-control-allow-credentials"] == "true"
+
+
+def test_cors_simple_response(base_url):
+    r = requests.get(base_url + "/health", headers={"Origin": "http://example.com"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["access-control-allow-credentials"] == "true"
+
+
+def test_keep_alive_reuses_connection(base_url):
+    with requests.Session() as s:
+        for _ in range(5):
+            r = s.get(base_url + "/health")
+            assert r.status_code == 200
+            assert int(r.headers["content-length"]) == len(r.content)
+
+
+def test_request_id_header(base_url):
+    r = requests.get(base_url + "/")
+    assert r.headers.get("x-request-id")
+
+
+def test_stalled_client_does_not_block_others(base_url):
+    host, port = base_url.rsplit(":", 1)
+    stalled = socket.create_connection(("127.0.0.1", int(port)))
+    try:
+        stalled.sendall(b"POST /execute HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        start = time.monotonic()
+        assert requests.get(base_url + "/health", timeout=5).status_code == 200
+        assert time.monotonic() - start < 0.5
+    finally:
+        stalled.close()
+
+
+def test_garbage_request_gets_400(base_url):
+    port = int(base_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"HELLO\r\n\r\n")
+        data = s.recv(4096)
+    assert data.startswith(b"HTTP/1.1 400")

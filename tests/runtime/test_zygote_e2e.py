@@ -1,0 +1,210 @@
+"""End to end without the C++ server: harness.py builds the base sandbox and plays the server."""
+import os
+import re
+import signal
+import socket
+import statistics
+
+import pytest
+
+import harness
+from pysandbox_runtime import protocol
+
+pytestmark = pytest.mark.skipif(harness.can_run() is not None, reason=str(harness.can_run()))
+
+RANDOM_CODE = """
+import os, random, ssl, tempfile, uuid
+import numpy
+print(random.random(), numpy.random.rand(), uuid.uuid4(), os.urandom(8).hex(),
+      next(tempfile._get_candidate_names()), ssl.RAND_bytes(8).hex())
+"""
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    z = harness.Zygote(preload="numpy,pandas,matplotlib,requests,bs4")
+    yield z
+    assert z.close() == 0, z.log()
+
+
+def ok(res):
+    assert res.get("exit", {}).get("type") == "exit", harness.summary(res)
+    return res
+
+
+def test_ready_lists_python_and_packages(zygote):
+    r = zygote.ready
+    assert r["python"] == "3.11.2" or re.match(r"3\.\d+\.\d+$", r["python"])
+    assert r["preloaded"] == ["numpy", "pandas", "matplotlib", "requests", "bs4"], r["failed"]
+    for pkg in ("numpy", "pandas", "matplotlib", "requests", "bs4", "scipy", "PIL", "yaml"):
+        assert re.match(r"\d+\.\d+", r["packages"][pkg]), (pkg, r["packages"])
+
+
+def test_ping(zygote):
+    assert zygote.ping() == {"type": "pong"}
+
+
+def test_print_run_and_timing(zygote):
+    times = []
+    for _ in range(15):
+        res = ok(zygote.run('print("hi")'))
+        assert res["stdout"] == b"hi\n" and res["stderr"] == b""
+        assert res["exit"] == {"type": "exit", "exit_code": 0, "signal": None,
+                               "cpu_time": res["exit"]["cpu_time"], "_fds": []}
+        times.append(res["t_total_ms"])
+    print("print run, harness end to end: median %.2f ms, min %.2f ms"
+          % (statistics.median(times), min(times)))
+
+
+def test_two_runs_differ_in_randomness(zygote):
+    outs = [ok(zygote.run(RANDOM_CODE))["stdout"].split() for _ in range(2)]
+    assert len(outs[0]) == 6
+    for a, b in zip(*outs):
+        assert a != b
+
+
+def test_files_do_not_survive_a_run(zygote):
+    res = ok(zygote.run("open('left.txt', 'w').write('x')\nopen('/tmp/t', 'w').write('y')"))
+    assert res["files"]["left.txt"] == b"x"
+    res = ok(zygote.run("import os; print(sorted(os.listdir('.')), os.listdir('/tmp'))"))
+    assert res["stdout"] == b"['main.py'] []\n"
+
+
+def test_run_is_isolated_pid1_without_privileges(zygote):
+    res = ok(zygote.run("""
+import os, socket
+status = open('/proc/self/status').read()
+print(os.getpid(), os.getresuid(), os.getgroups(), socket.gethostname())
+print(sorted(p for p in os.listdir('/proc') if p.isdigit()))
+print([l for l in status.splitlines() if l.startswith(('CapEff', 'CapBnd', 'NoNewPrivs', 'Seccomp:'))])
+print(sorted(os.listdir('/proc/self/fd')))
+"""))
+    lines = res["stdout"].decode().splitlines()
+    assert lines[0] == "1 (1000, 1000, 1000) [] sandbox"
+    assert lines[1] == "['1']"  # not the zygote (pid 1 of the outer namespace), nor the monitor
+    assert lines[2] == ["CapEff:\t0000000000000000", "CapBnd:\t0000000000000000",
+                        "NoNewPrivs:\t1", "Seccomp:\t2"].__repr__()
+    assert lines[3] == "['0', '1', '2', '3']"  # 3 is listdir's own directory fd
+
+
+def test_clean_main_and_environment(zygote):
+    res = ok(zygote.run("""
+import os, sys
+print(__name__, __file__, sys.argv, os.getcwd(), sys.path[0])
+print(sorted(os.environ.items()))
+print('zygote' in repr(sys.modules['__main__'].__dict__.keys()), [k for k in globals() if not k.startswith('__')])
+"""))
+    lines = res["stdout"].decode().splitlines()
+    assert lines[0] == "__main__ main.py ['main.py'] /work /work"
+    assert "('HOME', '/work')" in lines[1] and "PYSANDBOX" not in lines[1]
+    assert lines[2] == "False ['os', 'sys']"
+
+
+def test_traceback_syntax_error_and_exit_codes(zygote):
+    res = ok(zygote.run("def f():\n    1/0\nf()"))
+    assert res["stderr"].decode().startswith(
+        'Traceback (most recent call last):\n  File "main.py", line 3, in <module>\n')
+    assert res["exit"]["exit_code"] == 1
+    res = ok(zygote.run("print(\n"))
+    assert res["stderr"].startswith(b'  File "main.py", line 1\n')
+    assert b"SyntaxError" in res["stderr"] and res["exit"]["exit_code"] == 1
+    assert not [m for m in res["messages"] if m["type"] == "policy"]
+    assert ok(zygote.run("import sys; sys.exit(42)"))["exit"]["exit_code"] == 42
+
+
+def test_policy_violation_message(zygote):
+    res = ok(zygote.run("import subprocess as sp\nsp.run(['true'])"))
+    policy = [m for m in res["messages"] if m["type"] == "policy"]
+    assert policy and policy[0]["message"] == (
+        "Security policy violation: Dangerous module call detected: subprocess.run")
+    assert res["stdout"] == res["stderr"] == b"" and res["exit"]["exit_code"] == 0
+    res = ok(zygote.run("import subprocess\nprint(subprocess.run(['true']).returncode)",
+                        policy="off"))
+    assert not [m for m in res["messages"] if m["type"] == "policy"]
+
+
+def test_partial_output_and_kill_through_pidfd(zygote):
+    res = ok(zygote.run("import time\nprint('partial')\ntime.sleep(60)", kill_after=0.5))
+    assert res["killed"] and res["stdout"] == b"partial\n"
+    assert res["exit"]["signal"] == signal.SIGKILL and res["exit"]["exit_code"] is None
+
+
+def test_loopback_is_up_and_no_other_network(zygote):
+    res = ok(zygote.run("""
+import socket
+s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()
+c = socket.create_connection(s.getsockname()); print('lo ok')
+print(sorted(n for _, n in socket.if_nameindex()))
+""", policy="off"))
+    assert res["stdout"] == b"lo ok\n['lo']\n", res["stderr"]
+
+
+def test_pandas_and_matplotlib(zygote):
+    res = ok(zygote.run("""
+import pandas as pd, matplotlib.pyplot as plt
+df = pd.DataFrame({'a': [1, 2]}); print(df['a'].sum())
+df.plot(); plt.savefig('plot.png'); df.to_csv('data.csv', index=False)
+"""))
+    assert res["stdout"] == b"3\n", res["stderr"]
+    assert res["files"]["plot.png"].startswith(b"\x89PNG") and res["files"]["data.csv"] == b"a\n1\n2\n"
+
+
+def test_fsize_limit(zygote):
+    res = ok(zygote.run("with open('big', 'wb') as f:\n    f.write(b'x' * 4096)", fsize=1024))
+    assert b"File too large" in res["stderr"], harness.summary(res)
+    assert len(res["files"]["big"]) <= 1024
+
+
+def test_cgroup_fd_receives_zero(zygote, tmp_path):
+    fake = tmp_path / "cgroup.procs"
+    fake.write_bytes(b"")
+    fd = os.open(fake, os.O_WRONLY)
+    ok(zygote.run("print(1)", cgroup_fds=[fd]))
+    assert fake.read_bytes() == b"0"
+
+
+def test_setup_failure_reports_error(zygote):
+    res = zygote.run("print(1)", workdir_inodes="bad")
+    errors = [m for m in res["messages"] if m["type"] == "error"]
+    assert errors and errors[0]["step"] == "internal", harness.summary(res)
+    assert res["exit"]["exit_code"] == 127
+
+
+def test_bad_run_message_is_ignored_and_zygote_keeps_serving(zygote):
+    r, w = os.pipe()
+    protocol.send(zygote.control, {"type": "run", "fds": ["run"]}, [w, r])
+    protocol.send(zygote.control, {"type": "bogus"})
+    os.close(r)
+    os.close(w)
+    assert zygote.ping() == {"type": "pong"}
+
+
+def test_eof_waits_for_running_children():
+    z = harness.Zygote()
+    sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    msg = dict(harness.DEFAULT_RUN, type="run", id="eof", fds=["run", "stdout", "stderr"])
+    protocol.send(z.control, msg, [child.fileno(), out_w, err_w])
+    protocol.close_all([child.fileno(), out_w, err_w])
+    ready, fds = protocol.recv(sock)
+    assert ready["type"] == "ready"
+    z.control.shutdown(socket.SHUT_WR)  # EOF while the run is still waiting for `go`
+    harness._write_files(fds[1], {"main.py": "print('still ran')"})
+    protocol.send(sock, {"type": "go"})
+    assert os.read(out_r, 100) == b"still ran\n"
+    assert protocol.recv(sock)[0]["exit_code"] == 0
+    assert z.close() == 0
+    protocol.close_all(fds + [out_r, err_r])
+
+
+def test_cold_mode_one_run():
+    z = harness.Zygote(mode="cold")
+    assert z.ready["packages"] == {} and z.ready["preloaded"] == []
+    assert ok(z.run("print('cold')"))["stdout"] == b"cold\n"
+    assert z.close() == 0
+
+
+def test_address_space_limit(zygote):
+    res = ok(zygote.run("x = bytearray(600 << 20)", as_bytes=512 << 20))
+    assert res["stderr"].endswith(b"MemoryError\n") and res["exit"]["exit_code"] == 1

@@ -1,0 +1,181 @@
+// Route table + wrapper: 404/405, CORS like Starlette, root/health bodies, execute mapping.
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/field.hpp>
+#include <regex>
+#include <stdexcept>
+
+#include "api/routes.h"
+
+namespace sbx::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+class FakeService : public pool::RunService {
+   public:
+    pool::RunReply reply;
+    sandbox::RunRequest last;
+    bool throw_on_run = false;
+
+    asio::awaitable<pool::RunReply> run(sandbox::RunRequest request) override {
+        last = std::move(request);
+        if (throw_on_run) throw std::runtime_error("boom");
+        co_return reply;
+    }
+    pool::HealthReport health() const override {
+        pool::HealthReport r;
+        r.run_mode = "zygote";
+        r.capacity = 4;
+        r.queue_capacity = 64;
+        r.python_version = "3.11.2";
+        r.packages = {{"numpy", "1.24.2"}};
+        return r;
+    }
+};
+
+class Routes : public ::testing::Test {
+   protected:
+    config::Config cfg;
+    FakeService service;
+
+    http::Response call(bhttp::verb method, std::string target, std::string body = {},
+                        std::vector<std::pair<bhttp::field, std::string>> headers = {}) {
+        http::Request req{method, target, 11};
+        req.set(http::kRequestIdHeader, "42");
+        for (auto& [k, v] : headers) req.set(k, v);
+        req.body() = std::move(body);
+        req.prepare_payload();
+        asio::io_context io;
+        std::optional<http::Response> out;
+        asio::co_spawn(io, make_handler(service, cfg)(std::move(req)),
+                       [&](const std::exception_ptr& e, http::Response r) {
+                           if (!e) out = std::move(r);
+                       });
+        io.run();
+        EXPECT_TRUE(out.has_value());
+        return out ? *out : http::Response{};
+    }
+};
+
+TEST_F(Routes, Root) {
+    auto res = call(bhttp::verb::get, "/");
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+    EXPECT_EQ(res.body(), std::string(R"({"message":"SimplePySandbox API","version":")") +
+                              SBX_VERSION + R"(","docs":"/docs","health":"/health"})");
+}
+
+TEST_F(Routes, NotFoundAndMethodNotAllowed) {
+    auto res = call(bhttp::verb::get, "/nope");
+    EXPECT_EQ(res.result_int(), 404u);
+    EXPECT_EQ(res.body(), R"({"detail":"Not Found"})");
+    res = call(bhttp::verb::get, "/execute");
+    EXPECT_EQ(res.result_int(), 405u);
+    EXPECT_EQ(res.body(), R"({"detail":"Method Not Allowed"})");
+    EXPECT_EQ(res[bhttp::field::allow], "POST");
+    res = call(bhttp::verb::post, "/health");
+    EXPECT_EQ(res.result_int(), 405u);
+    EXPECT_EQ(res[bhttp::field::allow], "GET, HEAD");
+    EXPECT_EQ(call(bhttp::verb::get, "/health?x=1").result_int(), 200u);
+}
+
+TEST_F(Routes, Health) {
+    auto res = call(bhttp::verb::get, "/health");
+    EXPECT_EQ(res.result_int(), 200u);
+    std::regex shape(
+        R"(\{"status":"healthy","timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z","reasons":\[\],"layers":\[\],)"
+        R"("run_mode":"zygote","runs":\{"running":0,"queued":0,"capacity":4,"queue_capacity":64\},)"
+        R"("python":\{"version":"3\.11\.2","packages":\{"numpy":"1\.24\.2"\}\}\})");
+    EXPECT_TRUE(std::regex_match(res.body(), shape)) << res.body();
+    res = call(bhttp::verb::get, "/runtime");
+    EXPECT_EQ(res.body(),
+              R"({"python_version":"3.11.2","packages":{"numpy":"1.24.2"},"run_mode":"zygote"})");
+}
+
+TEST_F(Routes, CorsPreflight) {
+    auto res = call(bhttp::verb::options, "/execute", {},
+                    {{bhttp::field::origin, "http://app.example"},
+                     {bhttp::field::access_control_request_method, "POST"},
+                     {bhttp::field::access_control_request_headers, "content-type"}});
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res.body(), "OK");
+    EXPECT_EQ(res[bhttp::field::access_control_allow_origin], "http://app.example");
+    EXPECT_EQ(res[bhttp::field::access_control_allow_methods],
+              "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT");
+    EXPECT_EQ(res[bhttp::field::access_control_allow_headers], "content-type");
+    EXPECT_EQ(res[bhttp::field::access_control_allow_credentials], "true");
+    EXPECT_EQ(res[bhttp::field::access_control_max_age], "600");
+    EXPECT_EQ(res[bhttp::field::vary], "Origin");
+    // OPTIONS without the preflight headers is an ordinary request: 405.
+    EXPECT_EQ(call(bhttp::verb::options, "/execute").result_int(), 405u);
+}
+
+TEST_F(Routes, CorsSimpleResponses) {
+    auto res = call(bhttp::verb::get, "/", {}, {{bhttp::field::origin, "http://a"}});
+    EXPECT_EQ(res[bhttp::field::access_control_allow_origin], "*");
+    EXPECT_EQ(res[bhttp::field::access_control_allow_credentials], "true");
+    res = call(bhttp::verb::get, "/", {},
+               {{bhttp::field::origin, "http://a"}, {bhttp::field::cookie, "x=1"}});
+    EXPECT_EQ(res[bhttp::field::access_control_allow_origin], "http://a");
+    res = call(bhttp::verb::get, "/");
+    EXPECT_EQ(res.find(bhttp::field::access_control_allow_origin), res.end());
+}
+
+TEST_F(Routes, CorsRestrictedOrigins) {
+    cfg.allowed_origins = {"http://good"};
+    auto res = call(bhttp::verb::options, "/execute", {},
+                    {{bhttp::field::origin, "http://evil"},
+                     {bhttp::field::access_control_request_method, "POST"}});
+    EXPECT_EQ(res.result_int(), 400u);
+    EXPECT_EQ(res.body(), "Disallowed CORS origin");
+    res = call(bhttp::verb::get, "/", {}, {{bhttp::field::origin, "http://good"}});
+    EXPECT_EQ(res[bhttp::field::access_control_allow_origin], "http://good");
+    res = call(bhttp::verb::get, "/", {}, {{bhttp::field::origin, "http://evil"}});
+    EXPECT_EQ(res.find(bhttp::field::access_control_allow_origin), res.end());
+}
+
+TEST_F(Routes, ExecuteOk) {
+    service.reply.outcome.verdict = sandbox::Verdict::ok;
+    service.reply.outcome.exit_code = 0;
+    service.reply.outcome.stdout_text = "hi\n";
+    auto res = call(bhttp::verb::post, "/execute", R"j({"code":"print('hi')","timeout":5})j",
+                    {{bhttp::field::content_type, "application/json"}});
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res.body().rfind(R"({"success":true,"stdout":"hi\n","stderr":"",)", 0), 0u)
+        << res.body();
+    EXPECT_EQ(res.find("X-Sbx-Verdict"), res.end());
+    EXPECT_EQ(service.last.code, "print('hi')");
+    EXPECT_EQ(service.last.timeout.count(), 5);
+    EXPECT_EQ(service.last.request_id, "42");
+}
+
+TEST_F(Routes, ExecuteRejections) {
+    service.reply.rejected = pool::Rejection::queue_full;
+    auto res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 429u);
+    EXPECT_EQ(res[bhttp::field::retry_after], "1");
+    EXPECT_EQ(res.body(),
+              R"({"detail":"Too many requests: all run slots are busy and the queue is full"})");
+    service.reply.rejected = pool::Rejection::shutting_down;
+    res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 503u);
+    EXPECT_FALSE(res[bhttp::field::retry_after].empty());
+    service.reply.rejected = pool::Rejection::unavailable;
+    EXPECT_EQ(call(bhttp::verb::post, "/execute", R"({"code":"x"})").result_int(), 503u);
+    service.reply.rejected = pool::Rejection::queue_timeout;
+    EXPECT_EQ(call(bhttp::verb::post, "/execute", R"({"code":"x"})").result_int(), 429u);
+}
+
+TEST_F(Routes, ExceptionBecomes500) {
+    service.throw_on_run = true;
+    auto res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 500u);
+    EXPECT_EQ(res.body(), R"({"detail":"Internal server error"})");
+}
+
+}  // namespace
+}  // namespace sbx::api

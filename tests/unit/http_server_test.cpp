@@ -1,0 +1,216 @@
+// In-process server on a free port with a fake engine: keep-alive, limits, stalled clients,
+// cancellation of a run when its client disconnects.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <thread>
+
+#include "api/routes.h"
+#include "http/server.h"
+
+namespace sbx::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+class SlowService : public pool::RunService {
+   public:
+    std::atomic<bool> started{false}, cancelled{false};
+    std::chrono::milliseconds delay{0};
+
+    asio::awaitable<pool::RunReply> run(sandbox::RunRequest) override {
+        started = true;
+        if (delay.count() > 0) {
+            asio::steady_timer t(co_await asio::this_coro::executor, delay);
+            try {
+                auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+                if (ec) throw boost::system::system_error(ec);
+            } catch (...) {
+                cancelled = true;
+                throw;
+            }
+        }
+        pool::RunReply reply;
+        reply.outcome.verdict = sandbox::Verdict::ok;
+        reply.outcome.exit_code = 0;
+        co_return reply;
+    }
+    pool::HealthReport health() const override { return {}; }
+};
+
+class ServerTest : public ::testing::Test {
+   protected:
+    void SetUp() override {
+        cfg.host = "127.0.0.1";
+        cfg.port = 0;
+        cfg.max_body_bytes = 4096;
+        cfg.http_read_timeout = 1s;
+        cfg.http_idle_timeout = 1s;
+        server = std::make_unique<Server>(io, cfg, api::make_handler(service, cfg));
+        auto bound = server->start();
+        ASSERT_TRUE(bound);
+        port = *bound;
+        thread = std::thread([this] { io.run(); });
+    }
+    void TearDown() override {
+        if (server) server->stop();
+        work.reset();
+        io.stop();
+        if (thread.joinable()) thread.join();
+    }
+
+    tcp::socket connect() {
+        tcp::socket s(client_io);
+        s.connect({asio::ip::address_v4::loopback(), port});
+        timeval tv{5, 0};  // no test may hang on a broken server
+        ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        return s;
+    }
+    static Response roundtrip(tcp::socket& s, Request req) {
+        req.prepare_payload();
+        bhttp::write(s, req);
+        beast::flat_buffer buf;
+        Response res;
+        bhttp::read(s, buf, res);
+        return res;
+    }
+    static Request get(std::string target) {
+        Request req{bhttp::verb::get, target, 11};
+        req.set(bhttp::field::host, "localhost");
+        return req;
+    }
+
+    config::Config cfg;
+    SlowService service;
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    asio::io_context client_io;
+    std::unique_ptr<Server> server;
+    std::uint16_t port = 0;
+    std::thread thread;
+};
+
+TEST_F(ServerTest, KeepAliveServesSeveralRequests) {
+    auto s = connect();
+    for (int i = 0; i < 3; ++i) {
+        auto res = roundtrip(s, get("/health"));
+        EXPECT_EQ(res.result_int(), 200u);
+        EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+        EXPECT_EQ(res[bhttp::field::content_length], std::to_string(res.body().size()));
+        EXPECT_FALSE(res[kRequestIdHeader].empty());
+        EXPECT_TRUE(res.keep_alive());
+    }
+    auto req = get("/nope");
+    req.keep_alive(false);
+    auto res = roundtrip(s, req);
+    EXPECT_EQ(res.result_int(), 404u);
+    EXPECT_FALSE(res.keep_alive());
+}
+
+TEST_F(ServerTest, HugeBodyGets413) {
+    auto s = connect();
+    Request req{bhttp::verb::post, "/execute", 11};
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = std::string(10000, 'x');
+    auto res = roundtrip(s, req);
+    EXPECT_EQ(res.result_int(), 413u);
+    EXPECT_EQ(res.body(), R"j({"detail":"Request body too large (maximum 4096 bytes)"})j");
+}
+
+TEST_F(ServerTest, HugeHeaderGets431) {
+    auto s = connect();
+    auto req = get("/");
+    req.set("X-Big", std::string(20000, 'a'));
+    auto res = roundtrip(s, req);
+    EXPECT_EQ(res.result_int(), 431u);
+}
+
+TEST_F(ServerTest, GarbageGets400) {
+    auto s = connect();
+    asio::write(s, asio::buffer(std::string("NOT HTTP AT ALL\r\n\r\n")));
+    beast::flat_buffer buf;
+    Response res;
+    bhttp::read(s, buf, res);
+    EXPECT_EQ(res.result_int(), 400u);
+    EXPECT_EQ(res.body(), R"({"detail":"Invalid HTTP request"})");
+}
+
+TEST_F(ServerTest, StalledClientDoesNotBlockOthersAndIsDropped) {
+    auto stalled = connect();
+    asio::write(stalled, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x")));
+    auto start = std::chrono::steady_clock::now();
+    auto other = connect();
+    EXPECT_EQ(roundtrip(other, get("/")).result_int(), 200u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
+    // HTTP_READ_TIMEOUT (1 s) closes the stalled connection.
+    char byte = 0;
+    boost::system::error_code ec;
+    stalled.read_some(asio::buffer(&byte, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST_F(ServerTest, IdleKeepAliveIsClosed) {
+    auto s = connect();
+    EXPECT_EQ(roundtrip(s, get("/")).result_int(), 200u);
+    char byte = 0;
+    boost::system::error_code ec;
+    auto start = std::chrono::steady_clock::now();
+    s.read_some(asio::buffer(&byte, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+TEST_F(ServerTest, DisconnectCancelsRun) {
+    service.delay = 30s;
+    auto s = connect();
+    Request req{bhttp::verb::post, "/execute", 11};
+    req.set(bhttp::field::content_type, "application/json");
+    req.body() = R"j({"code":"import time; time.sleep(30)"})j";
+    req.prepare_payload();
+    bhttp::write(s, req);
+    for (int i = 0; i < 200 && !service.started; ++i) std::this_thread::sleep_for(10ms);
+    ASSERT_TRUE(service.started);
+    s.close();
+    for (int i = 0; i < 200 && !service.cancelled; ++i) std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(service.cancelled);
+    // The server still serves.
+    auto other = connect();
+    EXPECT_EQ(roundtrip(other, get("/health")).result_int(), 200u);
+}
+
+TEST_F(ServerTest, RunsDoNotBlockHealth) {
+    service.delay = 1500ms;
+    std::thread slow([this] {
+        auto s = connect();
+        Request req{bhttp::verb::post, "/execute", 11};
+        req.body() = R"({"code":"x"})";
+        EXPECT_EQ(roundtrip(s, req).result_int(), 200u);
+    });
+    for (int i = 0; i < 200 && !service.started; ++i) std::this_thread::sleep_for(10ms);
+    auto start = std::chrono::steady_clock::now();
+    auto s = connect();
+    EXPECT_EQ(roundtrip(s, get("/health")).result_int(), 200u);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 200ms);
+    slow.join();
+}
+
+}  // namespace
+}  // namespace sbx::http

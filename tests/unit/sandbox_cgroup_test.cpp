@@ -1,0 +1,164 @@
+// cgroup v1/v2/none backends against fake hierarchies in a temp dir (no root needed).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "sandbox/cgroup.h"
+
+namespace sbx::sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in{p};
+    return {std::istreambuf_iterator<char>{in}, {}};
+}
+void put(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream{p} << text;
+}
+// Stands in for the kernel: control files vanish with the directory on cgroupfs.
+void drop_files(const std::vector<fs::path>& dirs) {
+    for (const auto& d : dirs) {
+        for (const auto& e : fs::directory_iterator{d}) fs::remove(e.path());
+    }
+}
+
+class FakeCgroupTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        root_ = fs::temp_directory_path() / ("sbx-cgfake-" + std::to_string(::getpid()) + "-" +
+                                             ::testing::UnitTest::GetInstance()
+                                                 ->current_test_info()->name());
+        fs::remove_all(root_);
+        fs::create_directories(root_);
+        opts_.mount_root = root_ / "cg";
+        opts_.self_cgroup = root_ / "self_cgroup";
+        opts_.prefix = "pfx";
+    }
+    void TearDown() override { fs::remove_all(root_); }
+
+    void make_v1_tree() {
+        put(opts_.self_cgroup, "9:freezer:/\n8:pids:/\n4:memory:/own\n2:cpu,cpuacct:/\n0::/\n");
+        for (const char* c : {"memory", "pids", "cpu,cpuacct", "freezer"}) {
+            put(opts_.mount_root / c / "cgroup.procs", "");
+        }
+        fs::create_directories(opts_.mount_root / "memory/own");
+        fs::create_symlink("cpu,cpuacct", opts_.mount_root / "cpu");
+        fs::create_symlink("cpu,cpuacct", opts_.mount_root / "cpuacct");
+    }
+    fs::path root_;
+    CgroupDetectOptions opts_;
+};
+
+TEST_F(FakeCgroupTest, V1CreateWritesLimitsStatsAndRemoves) {
+    make_v1_tree();
+    put(opts_.mount_root / "memory/own/pfx/memory.memsw.limit_in_bytes", "");
+    auto m = detect_cgroups(opts_);
+    ASSERT_EQ(m->version(), CgroupVersion::v1) << m->describe();
+    auto run = m->create_run("r1", CgroupLimits{1 << 20, 7, 1.5});
+    ASSERT_TRUE(run) << run.error().render();
+    const fs::path mem = opts_.mount_root / "memory/own/pfx/r1";
+    const fs::path cpu = opts_.mount_root / "cpu/pfx/r1";
+    EXPECT_EQ(slurp(mem / "memory.limit_in_bytes"), "1048576");
+    EXPECT_EQ(slurp(mem / "memory.memsw.limit_in_bytes"), "1048576");
+    EXPECT_EQ(slurp(mem / "memory.swappiness"), "0");
+    EXPECT_EQ(slurp(opts_.mount_root / "pids/pfx/r1/pids.max"), "7");
+    EXPECT_EQ(slurp(cpu / "cpu.cfs_period_us"), "100000");
+    EXPECT_EQ(slurp(cpu / "cpu.cfs_quota_us"), "150000");
+    const auto dirs = run->dirs();
+    EXPECT_EQ(dirs.size(), 4U);  // memory, pids, cpu+cpuacct (co-mounted), freezer
+
+    put(mem / "memory.max_usage_in_bytes", "12345\n");
+    put(cpu / "cpuacct.usage", "5000000\n");
+    put(mem / "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+    auto st = run->stats();
+    ASSERT_TRUE(st) << st.error().render();
+    EXPECT_EQ(st->memory_peak_bytes, 12345U);
+    EXPECT_EQ(st->cpu_time, std::chrono::microseconds{5000});
+    EXPECT_EQ(st->oom_kills, 2U);
+
+    for (const auto& d : dirs) put(d / "cgroup.procs", "");
+    auto fds = run->open_procs_fds();
+    ASSERT_TRUE(fds) << fds.error().render();
+    EXPECT_EQ(fds->size(), 4U);
+    drop_files(dirs);
+    ASSERT_TRUE(run->remove());
+    for (const auto& d : dirs) EXPECT_FALSE(fs::exists(d)) << d;
+}
+
+TEST_F(FakeCgroupTest, V1RejectsBadRunIdsAndCleansLeftovers) {
+    make_v1_tree();
+    auto m = detect_cgroups(opts_);
+    ASSERT_EQ(m->version(), CgroupVersion::v1);
+    auto bad = m->create_run("../escape", {});
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().step, sys::Step::cgroup_create);
+    EXPECT_EQ(bad.error().err, EINVAL);
+    fs::create_directories(opts_.mount_root / "memory/own/pfx/old-run");
+    fs::create_directories(opts_.mount_root / "pids/pfx/old-run");
+    ASSERT_TRUE(m->cleanup_leftovers());
+    EXPECT_FALSE(fs::exists(opts_.mount_root / "memory/own/pfx/old-run"));
+    EXPECT_FALSE(fs::exists(opts_.mount_root / "pids/pfx/old-run"));
+}
+
+TEST_F(FakeCgroupTest, V2DelegatesCreatesLimitsStatsAndRemoves) {
+    put(opts_.mount_root / "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma\n");
+    put(opts_.self_cgroup, "0::/svc\n");
+    put(opts_.mount_root / "svc/cgroup.procs", "123\n");
+    auto m = detect_cgroups(opts_);
+    ASSERT_EQ(m->version(), CgroupVersion::v2) << m->describe();
+    // The server left its non-root cgroup for a leaf so controllers can be enabled below it.
+    EXPECT_EQ(slurp(opts_.mount_root / "svc/pfx-server/cgroup.procs"), "123");
+    EXPECT_EQ(slurp(opts_.mount_root / "svc/cgroup.subtree_control"), "+memory +pids +cpu");
+    EXPECT_EQ(slurp(opts_.mount_root / "svc/pfx/cgroup.subtree_control"), "+memory +pids +cpu");
+
+    auto run = m->create_run("r1", CgroupLimits{2 << 20, 9, 0.25});
+    ASSERT_TRUE(run) << run.error().render();
+    const fs::path dir = opts_.mount_root / "svc/pfx/r1";
+    EXPECT_EQ(slurp(dir / "memory.max"), "2097152");
+    EXPECT_EQ(slurp(dir / "pids.max"), "9");
+    EXPECT_EQ(slurp(dir / "cpu.max"), "25000 100000");
+    EXPECT_FALSE(fs::exists(dir / "memory.swap.max"));  // only written when the kernel has it
+
+    put(dir / "memory.peak", "777\n");
+    put(dir / "cpu.stat", "usage_usec 4242\nuser_usec 4000\nsystem_usec 242\n");
+    put(dir / "memory.events", "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\noom_group_kill 0\n");
+    auto st = run->stats();
+    ASSERT_TRUE(st) << st.error().render();
+    EXPECT_EQ(st->memory_peak_bytes, 777U);
+    EXPECT_EQ(st->cpu_time, std::chrono::microseconds{4242});
+    EXPECT_EQ(st->oom_kills, 1U);
+
+    put(dir / "cgroup.procs", "");
+    auto fds = run->open_procs_fds();
+    ASSERT_TRUE(fds);
+    EXPECT_EQ(fds->size(), 1U);
+    drop_files({dir});
+    ASSERT_TRUE(run->remove());
+    EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST_F(FakeCgroupTest, V2WithoutControllersAndNoV1FallsBackToNone) {
+    put(opts_.mount_root / "cgroup.controllers", "\n");  // a hybrid's empty unified mount
+    put(opts_.self_cgroup, "0::/\n");
+    auto m = detect_cgroups(opts_);
+    ASSERT_EQ(m->version(), CgroupVersion::none);
+    EXPECT_NE(m->describe().find("rlimits"), std::string::npos) << m->describe();
+    auto run = m->create_run("r1", {});
+    ASSERT_TRUE(run);
+    EXPECT_FALSE(run->active());
+    auto fds = run->open_procs_fds();
+    ASSERT_TRUE(fds);
+    EXPECT_TRUE(fds->empty());
+    auto st = run->stats();
+    ASSERT_TRUE(st);
+    EXPECT_FALSE(st->memory_peak_bytes.has_value());
+}
+
+}  // namespace
+}  // namespace sbx::sandbox
