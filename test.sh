@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything, builds, and runs every test. Options:
 #   --sanitize   build with ASan+UBSan (build-asan/) and run the unit and integration tests
-#   --fuzz       also run each libFuzzer target for FUZZ_SECONDS (default 60)
+#   --fuzz       after the normal suite, run each libFuzzer target for FUZZ_SECONDS (default 60)
 set -euo pipefail
 cd "$(dirname "$0")"
 mode=normal
@@ -13,15 +13,31 @@ for a in "$@"; do
     esac
 done
 ./scripts/setup.sh
-build=build
-cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+jobs=$(nproc)
+
 if [ "$mode" = sanitize ]; then
-    build=build-asan
-    cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Debug -DSBX_SANITIZE=ON)
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSBX_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j "$jobs"
+    (cd build-asan && ctest --output-on-failure --timeout 600 -L 'unit|integration')
+    exit
 fi
-cmake -S . -B "$build" "${cmake_args[@]}" >/dev/null
-cmake --build "$build" -j "$(nproc)"
-label_args=()
-[ "$mode" = sanitize ] && label_args=(-L 'unit|integration')
-cd "$build"
-ctest --output-on-failure --timeout 600 "${label_args[@]}"
+
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j "$jobs"
+(cd build && ctest --output-on-failure --timeout 600)
+
+if [ "$mode" = fuzz ]; then
+    command -v clang++ >/dev/null || apt-get install -y -qq --no-install-recommends clang >/dev/null
+    CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DSBX_FUZZ=ON \
+        -DSBX_WERROR=OFF >/dev/null
+    cmake --build build-fuzz -j "$jobs" --target fuzz_execute_body fuzz_base64 fuzz_text
+    for target in execute_body base64 text; do
+        work=$(mktemp -d)
+        cp -r "tests/fuzz/corpus/$target/." "$work/"
+        echo "fuzz: $target for ${FUZZ_SECONDS:-60} s"
+        "./build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="${FUZZ_SECONDS:-60}" \
+            -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 "$work" 2>&1 | tail -4
+        rm -rf "$work"
+    done
+    echo "fuzz: no crash, leak or assertion"
+fi

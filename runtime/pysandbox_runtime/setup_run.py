@@ -5,8 +5,8 @@ import os
 import socket
 import struct
 
-from .syscalls import (MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC,
-                       MS_REMOUNT, SetupError, mount, sethostname)
+from .syscalls import (CLONE_NEWCGROUP, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC,
+                       MS_REMOUNT, SetupError, mount, sethostname, unshare)
 
 _MASKED = (b"/proc/kcore", b"/proc/keys", b"/proc/timer_list", b"/proc/sched_debug",
            b"/proc/kallsyms")
@@ -34,9 +34,10 @@ def mount_filesystems(run):
     work = "size=%d,nr_inodes=%d,uid=%d,gid=%d,mode=0755" % (
         int(run["workdir_bytes"]), int(run["workdir_inodes"]), uid, gid)
     mount(b"tmpfs", b"/work", b"tmpfs", MS_NOSUID | MS_NODEV, work.encode(), "mount_tmpfs")
-    tmp = ("size=%d,mode=1777" % int(run["tmp_bytes"])).encode()
+    # /tmp and /dev/shm get the same size and inode caps as the work dir's budget: they are
+    # memory too, and 100k empty files must hit a limit there as well.
+    tmp = ("size=%d,nr_inodes=%d,mode=1777" % (int(run["tmp_bytes"]), int(run["workdir_inodes"]))).encode()
     mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, tmp, "mount_tmpfs")
-    # /dev/shm shares the /tmp budget: it is memory too and must not be unbounded.
     mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, tmp, "mount_tmpfs")
     mount(b"proc", b"/proc", b"proc", _PROC_FLAGS, None, "mount_proc")
     for path in _MASKED:
@@ -75,6 +76,9 @@ def loopback_up():
 def prepare(run, cgroup_fds):
     """Everything G does before `ready`, in the documented order."""
     join_cgroups(cgroup_fds)
+    # A cgroup namespace rooted at the run's own group: /proc/self/cgroup shows "/", not the
+    # server's prefix and run counter.
+    unshare(CLONE_NEWCGROUP)
     sethostname(b"sandbox")
     mount_filesystems(run)
     if not run.get("network"):

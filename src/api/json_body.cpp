@@ -19,6 +19,9 @@ namespace {
 
 constexpr std::size_t kMaxKeyInMessage = 100;
 
+// The handler interface boost::json::basic_parser requires (public state, unnamed params):
+// NOLINTBEGIN(readability-named-parameter,readability-convert-member-functions-to-static)
+// NOLINTBEGIN(misc-non-private-member-variables-in-classes)
 // Checks what basic_parser does not: duplicate keys and finite numbers. Sets `problem`.
 struct CheckHandler {
     static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -77,6 +80,8 @@ struct CheckHandler {
     bool on_comment_part(json::string_view, error_code&) { return true; }
     bool on_comment(json::string_view, error_code&) { return true; }
 };
+// NOLINTEND(misc-non-private-member-variables-in-classes)
+// NOLINTEND(readability-named-parameter,readability-convert-member-functions-to-static)
 
 json::parse_options options() {
     json::parse_options opt;

@@ -1,6 +1,8 @@
 // CgroupGroups: adapts RunCgroup to the run driver's RunGroup.
 #include "app/cgroup_groups.h"
 
+#include <unistd.h>
+
 #include "log/log.h"
 
 namespace sbx::app {
@@ -36,7 +38,10 @@ CgroupGroups::CgroupGroups(std::unique_ptr<sandbox::CgroupManager> manager)
 sys::Result<std::unique_ptr<pool::RunGroup>> CgroupGroups::create(const std::string& run_id,
                                                                   const pool::GroupLimits& limits) {
     if (manager_->version() == sandbox::CgroupVersion::none) return std::unique_ptr<pool::RunGroup>{};
-    SBX_TRY(auto group, manager_->create_run(run_id, sandbox::CgroupLimits{limits.memory_bytes, limits.pids, limits.cpu_cores}));
+    // Named after this server's pid too: several servers may share a hierarchy (v1 pids/cpu),
+    // and start-up clean-up spares the groups of servers that are still alive.
+    const std::string name = "p" + std::to_string(::getpid()) + "-" + run_id;
+    SBX_TRY(auto group, manager_->create_run(name, sandbox::CgroupLimits{limits.memory_bytes, limits.pids, limits.cpu_cores}));
     return std::unique_ptr<pool::RunGroup>(std::make_unique<CgroupRunGroup>(std::move(group)));
 }
 

@@ -51,6 +51,7 @@ struct Config {
     // --- Sandbox and runtime -------------------------------------------------------------------
     RunMode run_mode = RunMode::zygote;    // RUN_MODE: zygote (pre-imported) or cold
     unsigned zygotes = 1;                  // ZYGOTES: pre-imported zygotes (forks in parallel)
+    unsigned prefork_runs = 2;             // PREFORK_RUNS: runs kept set up ahead, per zygote kind
     std::vector<std::string> preload_modules = {"numpy", "pandas", "matplotlib", "matplotlib.pyplot",
                                                 "requests", "bs4"};  // PRELOAD_MODULES
     CodePolicy code_policy = CodePolicy::standard;      // CODE_POLICY: off | standard | strict

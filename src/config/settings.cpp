@@ -186,6 +186,8 @@ std::vector<Setting> make_settings() {
                        std::array{std::pair{std::string_view{"zygote"}, RunMode::zygote},
                                   std::pair{std::string_view{"cold"}, RunMode::cold}}));
     s.push_back(integer("ZYGOTES", "pre-imported zygotes", &Config::zygotes, 1, 64));
+    s.push_back(integer("PREFORK_RUNS", "sandboxes kept set up ahead of requests, per zygote kind (0 = off)",
+                        &Config::prefork_runs, 0, 64));
     s.push_back(list("PRELOAD_MODULES", "modules the zygote imports, comma-separated",
                      &Config::preload_modules));
     s.push_back(choice("CODE_POLICY", "static code check: off, standard or strict",

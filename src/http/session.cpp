@@ -22,6 +22,7 @@
 #include <string>
 
 #include "log/log.h"
+#include "sys/scope_exit.h"
 
 namespace sbx::http {
 
@@ -33,7 +34,7 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kToken = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kReadChunk = 16 * 1024;
+constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 // After an error answer we stop reading requests but drain what the client still sends for
 // this long, so closing does not reset the connection before the client has read the answer.
 constexpr auto kLingerTime = std::chrono::seconds(2);
@@ -219,10 +220,8 @@ asio::awaitable<bool> Session::write(Response& res) {
 }  // namespace
 
 asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<SessionShared> shared) {
-    struct Count {
-        std::atomic<unsigned>& n;
-        ~Count() { --n; }
-    } count{shared->open_sessions};
+    auto& open = shared->open_sessions;
+    sys::ScopeExit release([&open] { --open; });
     if (++shared->open_sessions > kMaxSessions) {
         log::warn("connection refused: too many open connections", {{"limit", kMaxSessions}});
         co_return;  // the socket closes when this frame ends

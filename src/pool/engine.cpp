@@ -50,9 +50,9 @@ Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, ZygoteLaunch
                  std::chrono::duration_cast<std::chrono::milliseconds>(cfg.queue_timeout)),
       zygotes_(ex, launcher,
                ZygotePoolOptions{cfg.run_mode == config::RunMode::zygote ? cfg.zygotes : 0U,
-                                 cfg.run_mode == config::RunMode::zygote, cfg.preload_modules}) {
-    driver_.sandbox_uid = 1000;
-    driver_.owner_host_uid = cfg.sandbox_uid_base + 1;
+                                 cfg.run_mode == config::RunMode::zygote, cfg.preload_modules}),
+      driver_{1000, cfg.sandbox_uid_base + 1},
+      runs_(ex, cfg, driver_, zygotes_, groups) {
     auto group_layers = groups_.layers();
     layers_.insert(layers_.end(), group_layers.begin(), group_layers.end());
 }
@@ -61,6 +61,7 @@ Engine::~Engine() { stop(); }
 
 asio::awaitable<void> Engine::start() {
     if (cfg_.run_mode == config::RunMode::zygote) co_await zygotes_.start();
+    runs_.start();
 }
 
 void Engine::close_admission() {
@@ -71,6 +72,7 @@ void Engine::close_admission() {
 void Engine::stop() {
     stopped_.store(true);
     admission_.close();
+    runs_.stop();
     zygotes_.stop();
 }
 
@@ -81,12 +83,11 @@ asio::awaitable<RunReply> Engine::run(RunRequest request) {
         reply.rejected = admitted.rejected;
         co_return reply;
     }
-    const std::string run_id = "r" + std::to_string(next_run_.fetch_add(1));
     const auto t0 = std::chrono::steady_clock::now();
-    reply.outcome = co_await run_admitted(request, run_id);
+    reply.outcome = co_await run_admitted(request);
     const auto& o = reply.outcome;
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    log::info("run finished", {{"req", request.request_id}, {"box", run_id},
+    log::info("run finished", {{"req", request.request_id}, 
                                {"verdict", sandbox::to_string(o.verdict)},
                                {"exit_code", o.exit_code ? std::to_string(*o.exit_code) : "-"},
                                {"signal", o.signal ? std::to_string(*o.signal) : "-"},
@@ -95,29 +96,16 @@ asio::awaitable<RunReply> Engine::run(RunRequest request) {
     co_return reply;
 }
 
-asio::awaitable<RunOutcome> Engine::run_admitted(const RunRequest& request, const std::string& run_id) {
-    // Plain if/else: GCC 12 miscompiles co_await inside a conditional expression.
-    sys::Result<std::shared_ptr<Zygote>> zygote = sys::SysError{sys::Step::zygote_start, 0, {}};
-    if (cfg_.run_mode == config::RunMode::cold) {
-        zygote = co_await zygotes_.start_cold();
-    } else {
-        zygote = co_await zygotes_.acquire(choose_zygote(request.code, cfg_.preload_modules));
-    }
-    if (!zygote) {
-        RunOutcome out;
-        out.verdict = sandbox::Verdict::internal_error;
-        out.failure = zygote.error();
-        co_return out;
-    }
-    auto group = groups_.create(run_id, GroupLimits{cfg_.memory_limit_bytes, cfg_.pids_limit, cfg_.cpu_limit_cores});
-    if (!group) {
-        RunOutcome out;
-        out.verdict = sandbox::Verdict::setup_failed;
-        out.failure = group.error();
-        co_return out;
-    }
-    auto outcome = co_await drive_run(request, run_id, **zygote, group->get(), cfg_, driver_);
-    if ((*zygote)->kind() == ZygoteKind::cold) (*zygote)->finish();
+asio::awaitable<RunOutcome> Engine::run_admitted(const RunRequest& request) {
+    const ZygoteKind kind = cfg_.run_mode == config::RunMode::cold
+                                ? ZygoteKind::cold
+                                : choose_zygote(request.code, cfg_.preload_modules);
+    const bool network = request.network.value_or(cfg_.network_mode == config::NetworkMode::egress);
+    auto prepared = co_await runs_.take(kind, network);
+    if (!prepared) co_return failed_outcome(prepared.error());
+    auto zygote = prepared->zygote;
+    auto outcome = co_await execute_run(std::move(*prepared), request, cfg_, driver_);
+    if (zygote->kind() == ZygoteKind::cold) zygote->finish();
     co_return outcome;
 }
 

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "pool/admission.h"
 #include "pool/run_driver.h"
+#include "pool/run_factory.h"
 #include "pool/run_group.h"
 #include "pool/run_service.h"
 #include "pool/zygote_pool.h"
@@ -31,8 +32,7 @@ public:
     [[nodiscard]] HealthReport health() const override;
 
 private:
-    boost::asio::awaitable<sandbox::RunOutcome> run_admitted(const sandbox::RunRequest& request,
-                                                             const std::string& run_id);
+    boost::asio::awaitable<sandbox::RunOutcome> run_admitted(const sandbox::RunRequest& request);
 
     const config::Config& cfg_;
     RunGroupFactory& groups_;
@@ -40,7 +40,7 @@ private:
     Admission admission_;
     ZygotePool zygotes_;
     DriverSettings driver_;
-    std::atomic<std::uint64_t> next_run_{1};
+    RunFactory runs_;
     std::atomic<bool> stopped_{false};
 };
 

@@ -1,7 +1,6 @@
-// RunDriver: fork request, readiness, inputs, go, output capture, deadline, exit, collection.
+// RunDriver: inputs, go, concurrent output capture, deadline, exit report, collection.
 #include "pool/run_driver.h"
 
-#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -14,7 +13,6 @@
 #include <csignal>
 
 #include "log/log.h"
-#include "pool/channel.h"
 #include "pool/output_capture.h"
 #include "pool/run_verdict.h"
 #include "pool/workdir_io.h"
@@ -25,57 +23,26 @@ namespace json = boost::json;
 using namespace asio::experimental::awaitable_operators;
 using sandbox::RunOutcome;
 using sandbox::Verdict;
-using sys::Result;
 using sys::Step;
 using sys::SysError;
-using sys::UniqueFd;
 
 namespace {
 
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return sys::errno_error(Step::pipe);
-    return std::pair{UniqueFd{p[0]}, UniqueFd{p[1]}};
-}
-
-json::object run_message(const std::string& run_id, const config::Config& cfg,
-                         const DriverSettings& s, bool has_memory_group, std::size_t cgroup_fds,
-                         bool network) {
-    json::array fds{"run", "stdout", "stderr"};
-    for (std::size_t i = 0; i < cgroup_fds; ++i) fds.emplace_back("cgroup");
-    return json::object{
-        {"type", "run"},
-        {"id", run_id},
-        {"uid", s.sandbox_uid},
-        {"gid", s.sandbox_uid},
-        {"workdir_bytes", cfg.workdir_size_bytes},
-        {"workdir_inodes", cfg.workdir_max_inodes},
-        {"tmp_bytes", cfg.tmp_size_bytes},
-        {"nofile", cfg.nofile_limit},
-        {"fsize", cfg.workdir_size_bytes},
-        // Without a memory cgroup, RLIMIT_AS stands in: it counts address space, and a
-        // pre-imported zygote already maps ~250 MB, hence the allowance on top of the limit.
-        {"as_bytes", has_memory_group ? 0 : cfg.memory_limit_bytes + (1ULL << 30)},
-        {"policy", config::to_string(cfg.code_policy)},
-        {"network", network},
-        {"fds", std::move(fds)},
-    };
-}
-
 // Kills the run's processes once: through G's pidfd (pid 1 of the run's pid namespace: the
-// kernel then kills the whole namespace) and through the group.
+// kernel then kills the whole namespace) and through the group. Also on every way out of
+// execute_run (destructor), unless the run ended by itself.
 struct Killer {
-    UniqueFd pidfd;  // G's pidfd once known: owned here so it outlives every kill
+    int pidfd = -1;  // owned by the PreparedRun, which outlives the Killer
     RunGroup* group = nullptr;
     bool done = false;
     Killer() = default;
     Killer(const Killer&) = delete;
     Killer& operator=(const Killer&) = delete;
-    ~Killer() { (*this)(); }  // whatever path leaves drive_run, nothing of the run runs on
+    ~Killer() { (*this)(); }
     void operator()() {
         if (done) return;
         done = true;
-        if (pidfd) ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+        if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
         if (group != nullptr) group->kill();
     }
 };
@@ -125,103 +92,51 @@ asio::awaitable<void> watchdog(std::chrono::seconds timeout, std::chrono::millis
     facts.monitor_lost = true;
 }
 
-// Waits for G's "ready" (pidfd + work-dir fd), or a set-up error, within the timeout.
-asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseconds timeout) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
-    auto which = co_await (ch.receive() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-    if (which.index() == 1) co_return SysError{Step::run_protocol, ETIMEDOUT, "no ready message"};
-    auto msg = std::move(std::get<0>(which));
-    if (!msg) co_return msg.error();
-    if (msg->type() == "error") co_return setup_error_from(msg->body);
-    if (msg->type() != "ready" || msg->fds.size() != 2) {
-        co_return SysError{Step::run_protocol, EPROTO, "unexpected " + std::string(msg->type())};
-    }
-    co_return std::move(*msg);
-}
-
 }  // namespace
 
-asio::awaitable<RunOutcome> drive_run(const sandbox::RunRequest& request, const std::string& run_id,
-                                      Zygote& zygote, RunGroup* group, const config::Config& cfg,
-                                      const DriverSettings& settings) {
-    auto ex = co_await asio::this_coro::executor;
+RunOutcome failed_outcome(const SysError& e) {
     RunOutcome out;
-    auto failed = [&](Verdict v, SysError e) {
-        out.verdict = v;
-        out.failure = std::move(e);
-        return std::move(out);
-    };
+    // Failures inside G name their own step; lost processes and protocol errors are ours.
+    const bool ours = e.step == Step::run_protocol || e.step == Step::zygote_protocol ||
+                      e.step == Step::sendmsg || e.step == Step::zygote_start;
+    out.verdict = ours ? Verdict::internal_error : Verdict::setup_failed;
+    out.failure = e;
+    return out;
+}
 
-    auto out_pipe = make_pipe();
-    auto err_pipe = make_pipe();
-    auto run_pair = seqpacket_pair();
-    if (!out_pipe || !err_pipe || !run_pair) {
-        co_return failed(Verdict::internal_error,
-                         !out_pipe ? out_pipe.error() : !err_pipe ? err_pipe.error() : run_pair.error());
-    }
-    std::vector<UniqueFd> cgroup_fds;
-    if (group != nullptr) {
-        auto fds = group->procs_fds();
-        if (!fds) co_return failed(Verdict::setup_failed, fds.error());
-        cgroup_fds = std::move(*fds);
-    }
-    {
-        std::vector<int> fds{run_pair->second.get(), out_pipe->second.get(), err_pipe->second.get()};
-        for (const auto& fd : cgroup_fds) fds.push_back(fd.get());
-        auto sent = zygote.send_run(run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size(),
-                                            request.network.value_or(cfg.network_mode == config::NetworkMode::egress)), fds);
-        // Our copies of the run's ends go now: EOF on the pipes must mean the run is over.
-        run_pair->second.reset();
-        out_pipe->second.reset();
-        err_pipe->second.reset();
-        cgroup_fds.clear();
-        if (!sent) co_return failed(Verdict::internal_error, sent.error());
-    }
-    Channel channel(ex, std::move(run_pair->first), Step::run_protocol);
-    Killer killer;
-    killer.group = group;
+asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunRequest& request,
+                                        const config::Config& cfg, const DriverSettings& settings) {
+    auto ex = co_await asio::this_coro::executor;
     RunFacts facts;
+    Killer killer;
+    killer.pidfd = run.pidfd.get();
+    killer.group = run.group.get();
     const std::uint64_t flood_after = cfg.max_output_bytes * 4 + (1U << 20);
-    OutputCapture out_cap(ex, std::move(out_pipe->first), cfg.max_output_bytes, flood_after,
+    OutputCapture out_cap(ex, std::move(run.stdout_read), cfg.max_output_bytes, flood_after,
                           [&] { facts.flooded = true; killer(); });
-    OutputCapture err_cap(ex, std::move(err_pipe->first), cfg.max_output_bytes, flood_after,
+    OutputCapture err_cap(ex, std::move(run.stderr_read), cfg.max_output_bytes, flood_after,
                           [&] { facts.flooded = true; killer(); });
-
-    auto ready = co_await await_ready(channel, settings.setup_timeout);
-    if (!ready) {
-        killer();
-        co_return failed(ready.error().step == Step::run_protocol ? Verdict::internal_error
-                                                                  : Verdict::setup_failed,
-                         ready.error());
-    }
-    killer.pidfd = std::move(ready->fds[0]);
-    UniqueFd workdir = std::move(ready->fds[1]);
 
     std::vector<sandbox::InputFile> inputs = request.files;
     inputs.push_back(sandbox::InputFile{"main.py", request.code});
     const Owner owner{settings.owner_host_uid, settings.owner_host_uid};
-    if (auto w = write_inputs(workdir.get(), inputs, owner); !w) {
-        killer();
-        co_return failed(Verdict::setup_failed, w.error());
-    }
-    if (auto go = channel.send(json::object{{"type", "go"}}); !go) {
-        killer();
-        co_return failed(Verdict::internal_error, go.error());
-    }
+    if (auto w = write_inputs(run.workdir.get(), inputs, owner); !w) co_return failed_outcome(w.error());
+    if (auto go = run.channel->send(json::object{{"type", "go"}}); !go) co_return failed_outcome(go.error());
     const auto started = std::chrono::steady_clock::now();
-    co_await ((out_cap.drain() && err_cap.drain() && await_exit(channel, facts)) ||
+    co_await ((out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts)) ||
               watchdog(request.timeout, settings.kill_grace, facts, killer));
+    RunOutcome out;
     out.execution_time = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
     const auto cs = co_await asio::this_coro::cancellation_state;
-    if (cs.cancelled() != asio::cancellation_type::none) facts.cancelled = true;
+    facts.cancelled = cs.cancelled() != asio::cancellation_type::none;
     // Exited: pid 1 is gone, so the kernel has killed the rest of the run. Otherwise (lost
     // monitor, cancelled) kill now; either way nothing of the run runs on past this point.
     if (facts.exited) killer.done = true;
     killer();
 
-    if (group != nullptr) facts.stats = group->stats();
-    Collected collected = collect_outputs(workdir.get(), request.files, {"main.py"},
+    if (run.group) facts.stats = run.group->stats();
+    Collected collected = collect_outputs(run.workdir.get(), request.files, {"main.py"},
                                           CollectLimits{cfg.max_output_files, cfg.max_output_files_bytes, 32});
     out.files = std::move(collected.files);
     out.warnings = std::move(collected.warnings);
@@ -229,7 +144,14 @@ asio::awaitable<RunOutcome> drive_run(const sandbox::RunRequest& request, const 
     out.stderr_text = err_cap.text();
     out.stdout_truncated = out_cap.truncated();
     out.stderr_truncated = err_cap.truncated();
+    if (out.stdout_truncated || out.stderr_truncated) {
+        out.warnings.push_back("output truncated at MAX_OUTPUT_SIZE (" + std::to_string(cfg.max_output_bytes) +
+                               " bytes per stream)");
+    }
     apply_verdict(out, facts);
+    log::debug("run phases", {{"box", run.run_id}, {"run_us", out.execution_time.count()},
+                              {"total_us", std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::steady_clock::now() - started).count()}});
     co_return out;
 }
 

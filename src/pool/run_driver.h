@@ -1,28 +1,23 @@
-// RunDriver: one run from fork request to outcome — the server's side of the run protocol.
+// RunDriver: one run from its prepared sandbox to its outcome — inputs, go, output capture,
+// deadline, exit report, file collection.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <chrono>
 
 #include "config/config.h"
-#include "pool/run_group.h"
-#include "pool/zygote.h"
+#include "pool/run_prepare.h"
 #include "sandbox/run_types.h"
 
 namespace sbx::pool {
 
-struct DriverSettings {
-    std::uint32_t sandbox_uid = 1000;    // inside the run's user namespace
-    std::uint32_t owner_host_uid = 0;    // host uid that maps to sandbox_uid (inputs are chowned)
-    std::chrono::milliseconds setup_timeout{10000};
-    std::chrono::milliseconds kill_grace{5000};  // after a kill, how long the monitor may take
-};
+// Runs `request` in `run` (consumed). Never throws; every failure is in the outcome. If the
+// calling coroutine is cancelled (client gone), the run is killed and cleaned up first.
+boost::asio::awaitable<sandbox::RunOutcome> execute_run(PreparedRun run,
+                                                         const sandbox::RunRequest& request,
+                                                         const config::Config& cfg,
+                                                         const DriverSettings& settings);
 
-// Runs `request` in a fresh child of `zygote`. Never throws; every failure is in the outcome.
-// If the calling coroutine is cancelled, the run is killed and cleaned up before returning.
-boost::asio::awaitable<sandbox::RunOutcome> drive_run(const sandbox::RunRequest& request,
-                                                       const std::string& run_id, Zygote& zygote,
-                                                       RunGroup* group, const config::Config& cfg,
-                                                       const DriverSettings& settings);
+// The outcome for a run that could not be prepared.
+sandbox::RunOutcome failed_outcome(const sys::SysError& e);
 
 }  // namespace sbx::pool

@@ -54,7 +54,14 @@ struct Walker {
     Collected out;
     std::uint64_t total = 0;
 
+    static constexpr std::size_t kMaxWarnings = 100;  // a 100k-file run must not yield 100k lines
+    std::size_t unlisted = 0;
+
     void warn(const std::string& path, std::string_view why) {
+        if (out.warnings.size() >= kMaxWarnings) {
+            ++unlisted;
+            return;
+        }
         out.warnings.push_back("skipped " + path + ": " + std::string(why));
     }
 
@@ -157,6 +164,9 @@ Collected collect_outputs(int dirfd, const std::vector<sandbox::InputFile>& unch
     for (const auto& f : unchanged) inputs[f.name] = &f.content;
     Walker walker{inputs, skip, limits, {}, 0};
     walker.walk(dirfd, "", 0);
+    if (walker.unlisted > 0) {
+        walker.out.warnings.push_back("skipped " + std::to_string(walker.unlisted) + " more files (not listed)");
+    }
     return std::move(walker.out);
 }
 

@@ -1,4 +1,4 @@
-// The zygote's pre-built set-up plan: everything the post-clone child needs, allocated before clone.
+// The zygote's pre-built set-up plan: all the post-clone child needs, allocated before clone.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +57,7 @@ struct ChildPlan {
     std::vector<char*> argv;         // null-terminated views of argv_storage
     std::vector<char*> envp;         // null-terminated views of env_storage
     ChildFds fds;
+    int fail_at = -1;                // tests: the N-th checked set-up call fails with EIO
 };
 
 // Parent side (spawner): builds the plan from `spec` (globs /etc for what exists on this host).

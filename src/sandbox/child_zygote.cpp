@@ -78,49 +78,68 @@ int child_do_op(const PlanOp& op) noexcept {
     return -1;
 }
 
-// child: async-signal-safe
-void child_become_root(const ChildPlan& plan) noexcept {
-    // Maps are written by the parent; ids stay host-unmapped (overflow) until we switch.
-    if (::setgroups(0, nullptr) != 0) child_fail(plan, Step::setgroups, -1);
-    if (::setresgid(0, 0, 0) != 0) child_fail(plan, Step::setgid, -1);
-    if (::setresuid(0, 0, 0) != 0) child_fail(plan, Step::setuid, -1);
-}
+// Checks each set-up call in order; a failure (or the test-injected one) ends the child.
+class ChildSteps {
+public:
+    explicit ChildSteps(const ChildPlan& plan) noexcept : plan_(plan) {}
 
-// child: async-signal-safe
-void child_build_root(const ChildPlan& plan) noexcept {
-    // Nothing we mount may propagate back to the host (or from it into us).
-    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
-        child_fail(plan, Step::mount_private, -1);
-    }
-    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
-        if (child_do_op(plan.ops[i]) != 0) {
-            child_fail(plan, plan.ops[i].step, static_cast<int>(i));
+    // child: async-signal-safe
+    void check(bool ok, Step step, int op_index = -1) noexcept {
+        if (!ok) child_fail(plan_, step, op_index);
+        if (count_++ == plan_.fail_at) {
+            errno = EIO;  // fault injection (tests): as if this call had failed
+            child_fail(plan_, step, op_index);
         }
     }
-    if (::chdir(plan.stage.c_str()) != 0) child_fail(plan, Step::chdir, -1);
-    // pivot_root(".", "."): the old root ends up stacked on "." and is detached right away,
-    // so no put_old directory is needed (see pivot_root(2), NOTES).
-    if (::syscall(SYS_pivot_root, ".", ".") != 0) child_fail(plan, Step::pivot_root, -1);
-    if (::umount2(".", MNT_DETACH) != 0) child_fail(plan, Step::umount_old_root, -1);
-    if (::chdir("/") != 0) child_fail(plan, Step::chdir, -1);
-    // The root tmpfs is ours (not locked): remount it read-only, nosuid, nodev.
-    if (::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-                nullptr) != 0) {
-        child_fail(plan, Step::mount_remount, -1);
-    }
+    [[nodiscard]] const ChildPlan& plan() const noexcept { return plan_; }
+
+private:
+    const ChildPlan& plan_;
+    int count_ = 0;
+};
+
+// child: async-signal-safe
+void child_become_root(ChildSteps& c) noexcept {
+    // Maps are written by the parent; ids stay host-unmapped (overflow) until we switch.
+    c.check(::setgroups(0, nullptr) == 0, Step::setgroups);
+    c.check(::setresgid(0, 0, 0) == 0, Step::setgid);
+    c.check(::setresuid(0, 0, 0) == 0, Step::setuid);
+    // After the id switch: a credential change clears the parent-death signal (prctl(2)). If the
+    // spawner died in between, the server's end of fd 3 is closed too and the zygote exits on EOF.
+    c.check(::prctl(PR_SET_PDEATHSIG, SIGKILL) == 0, Step::prctl);
 }
 
 // child: async-signal-safe
-void child_setup_fds(const ChildPlan& plan) noexcept {
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (null_fd < 0) child_fail(plan, Step::open, -1);
-    // dup2 clears FD_CLOEXEC on the target: 0..4 survive execve, everything else does not.
-    if (::dup2(null_fd, 0) < 0 || ::dup2(2, 1) < 0 || ::dup2(plan.fds.control, 3) < 0 ||
-        ::dup2(plan.fds.seccomp, 4) < 0) {
-        child_fail(plan, Step::fcntl, -1);
+void child_build_root(ChildSteps& c) noexcept {
+    const ChildPlan& plan = c.plan();
+    // Nothing we mount may propagate back to the host (or from it into us).
+    c.check(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0, Step::mount_private);
+    for (std::size_t i = 0; i < plan.ops.size(); ++i) {
+        c.check(child_do_op(plan.ops[i]) == 0, plan.ops[i].step, static_cast<int>(i));
     }
+    c.check(::chdir(plan.stage.c_str()) == 0, Step::chdir);
+    // pivot_root(".", "."): the old root ends up stacked on "." and is detached right away,
+    // so no put_old directory is needed (see pivot_root(2), NOTES).
+    c.check(::syscall(SYS_pivot_root, ".", ".") == 0, Step::pivot_root);
+    c.check(::umount2(".", MNT_DETACH) == 0, Step::umount_old_root);
+    c.check(::chdir("/") == 0, Step::chdir);
+    // The root tmpfs is ours (not locked): remount it read-only, nosuid, nodev.
+    c.check(::mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+                    nullptr) == 0,
+            Step::mount_remount);
+}
+
+// child: async-signal-safe
+void child_setup_fds(ChildSteps& c) noexcept {
+    const ChildPlan& plan = c.plan();
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    c.check(null_fd >= 0, Step::open);
+    // dup2 clears FD_CLOEXEC on the target: 0..4 survive execve, everything else does not.
+    c.check(::dup2(null_fd, 0) == 0 && ::dup2(2, 1) == 1 && ::dup2(plan.fds.control, 3) == 3 &&
+                ::dup2(plan.fds.seccomp, 4) == 4,
+            Step::fcntl);
     // CLOEXEC rather than close: the failure pipe must stay open until execve succeeds.
-    if (::close_range(5, ~0U, CLOSE_RANGE_CLOEXEC) != 0) child_fail(plan, Step::fcntl, -1);
+    c.check(::close_range(5, ~0U, CLOSE_RANGE_CLOEXEC) == 0, Step::fcntl);
 }
 
 }  // namespace
@@ -130,17 +149,15 @@ void child_run_zygote(const ChildPlan& plan) noexcept {
     // If the spawner is already gone the release read sees EOF.
     char go = 0;
     if (::read(plan.fds.release, &go, 1) != 1) ::_exit(kSetupFailed);
-    child_become_root(plan);
-    // After the id switch: a credential change clears the parent-death signal (prctl(2)). If the
-    // spawner died in between, the server's end of fd 3 is closed too and the zygote exits on EOF.
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(plan, Step::prctl, -1);
-    child_build_root(plan);
-    if (::sethostname("sandbox", 7) != 0) child_fail(plan, Step::sethostname, -1);
-    child_setup_fds(plan);
+    ChildSteps c{plan};
+    child_become_root(c);
+    child_build_root(c);
+    c.check(::sethostname("sandbox", 7) == 0, Step::sethostname);
+    child_setup_fds(c);
     sigset_t none;
     ::sigemptyset(&none);
     // The spawner blocks SIGCHLD for its signalfd; the mask would survive execve.
-    if (::sigprocmask(SIG_SETMASK, &none, nullptr) != 0) child_fail(plan, Step::signal, -1);
+    c.check(::sigprocmask(SIG_SETMASK, &none, nullptr) == 0, Step::signal);
     ::execve(plan.python.c_str(), plan.argv.data(), plan.envp.data());
     child_fail(plan, Step::execve, -1);
 }

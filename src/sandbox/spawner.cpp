@@ -28,6 +28,7 @@ using sys::Step;
 using sys::UniqueFd;
 
 constexpr int kSpawnerExitError = 70;
+constexpr int kReplyTimeoutMs = 10'000;  // a zygote start takes a few ms; 10 s means it is stuck
 
 // Spawner process: one request, one reply. A failed reply write means the server is gone.
 bool spawner_serve_one(int sock, const std::filesystem::path& stage, std::vector<pid_t>& kids) {
@@ -152,6 +153,13 @@ Result<ZygoteHandle> SpawnerClient::spawn_zygote(ZygoteSpec spec) {
     std::vector<int> fds;
     if (spec.seccomp_memfd) fds.push_back(spec.seccomp_memfd.get());
     SBX_TRY_VOID(proto::send_packet(socket_.get(), request, fds));
+    // Bounded: a spawner that does not answer is broken; closing the socket ends it (and its
+    // zygotes), and a late reply can never be mistaken for the answer to a later request.
+    pollfd p{socket_.get(), POLLIN, 0};
+    if (sys::retry_eintr([&] { return ::poll(&p, 1, kReplyTimeoutMs); }) != 1) {
+        socket_.reset();
+        return sys::SysError{Step::spawner_protocol, ETIMEDOUT, "no reply from the spawner"};
+    }
     SBX_TRY(proto::Packet packet, proto::recv_packet(socket_.get(), 2));
     if (packet.eof) return sys::SysError{Step::spawner_protocol, EPIPE, "spawner exited"};
     SBX_TRY(proto::Reply reply, proto::decode_reply(packet.bytes));

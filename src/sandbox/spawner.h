@@ -26,6 +26,7 @@ struct ZygoteSpec {
     std::uint64_t tmp_bytes = 64ULL << 20;  // size of the zygote's writable /tmp tmpfs
     sys::UniqueFd seccomp_memfd;          // fd 4 of the zygote; invalid = an empty memfd
     std::vector<std::string> extra_env;   // "NAME=value" added after the documented ones
+    int fault_injection = -1;  // tests only: the N-th set-up call in the child fails with EIO
 };
 
 // A started zygote: pidfd (poll for exit, signal through it), the server's end of the control
@@ -57,7 +58,8 @@ public:
 
     // Clones a zygote and execs python in its base sandbox. Errors: the failing step and errno
     // inside the new sandbox (e.g. "pivot_root: EPERM (...) [/run/pysandbox-stage]"), or
-    // Step::spawner_protocol when the spawner is gone.
+    // Step::spawner_protocol when the spawner is gone or gives no reply within 10 s (the client
+    // then closes its socket for good: every later call fails with ENOTCONN).
     [[nodiscard]] sys::Result<ZygoteHandle> spawn_zygote(ZygoteSpec spec);
 
     [[nodiscard]] pid_t spawner_pid() const noexcept { return process_.pid(); }

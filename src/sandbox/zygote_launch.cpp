@@ -126,7 +126,8 @@ Result<ZygoteHandle> launch_zygote(ZygoteSpec spec, const std::filesystem::path&
     SBX_TRY(Pipe failure, make_pipe());
     SBX_TRY(release.read, raise_fd(std::move(release.read)));
     SBX_TRY(failure.write, raise_fd(std::move(failure.write)));
-    plan.fds = ChildFds{release.read.get(), failure.write.get(), child_ctl.get(), child_memfd.get()};
+    plan.fds = ChildFds{release.read.get(), failure.write.get(), child_ctl.get(),
+                        child_memfd.get()};
 
     SBX_TRY(sys::ChildProcess child, clone_child(plan));
     // Our copies of the child's ends: closing them lets EOF mean "the child is done with them".

@@ -25,7 +25,8 @@ constexpr std::array kEtcEntries = {
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime", "ssl",
     "ca-certificates", "matplotlibrc", "mime.types", "fonts", "resolv.conf", "gai.conf",
     "protocols", "services",
-    "alternatives",  // Debian's alternatives links: libblas.so.3 and liblapack.so.3 (numpy) resolve through it
+    // Debian's alternatives links: libblas.so.3 and liblapack.so.3 (numpy) resolve through it.
+    "alternatives",
 };
 constexpr std::array kDevNodes = {"null", "zero", "full", "random", "urandom"};
 
@@ -163,6 +164,7 @@ sys::Result<ChildPlan> build_zygote_plan(const ZygoteSpec& spec, const fs::path&
     PlanBuilder b{plan};
     plan_root(b, spec);
     plan_exec(plan, spec);
+    plan.fail_at = spec.fault_injection;
     return plan;
 }
 

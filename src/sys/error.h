@@ -60,6 +60,17 @@ using Result = boost::system::result<T, SysError>;
     if (!tmp) return std::move(tmp).error();           \
     decl = std::move(*tmp)
 #define SBX_TRY(decl, expr) SBX_TRY_IMPL(SBX_CONCAT(sbx_try_, __LINE__), decl, expr)
+// Coroutine forms (co_return instead of return).
+#define SBX_CO_TRY_IMPL(tmp, decl, expr)               \
+    auto tmp = (expr);                                 \
+    if (!tmp) co_return std::move(tmp).error();        \
+    decl = std::move(*tmp)
+#define SBX_CO_TRY(decl, expr) SBX_CO_TRY_IMPL(SBX_CONCAT(sbx_co_try_, __LINE__), decl, expr)
+#define SBX_CO_TRY_VOID(expr)                                \
+    do {                                                     \
+        auto sbx_try_void_ = (expr);                         \
+        if (!sbx_try_void_) co_return sbx_try_void_.error(); \
+    } while (0)
 #define SBX_TRY_VOID(expr)                                   \
     do {                                                     \
         auto sbx_try_void_ = (expr);                         \

@@ -60,6 +60,25 @@ double ms_since(Clock::time_point t0) {
     for (;;) ::pause();
 }
 
+// Limits of CgroupLimits{64 MiB, 16 pids, 0.5 cores} as the kernel shows them (v1 or v2).
+void expect_limits_written(const std::vector<fs::path>& dirs) {
+    for (const auto& d : dirs) {
+        if (fs::exists(d / "memory.limit_in_bytes")) {
+            EXPECT_EQ(slurp(d / "memory.limit_in_bytes"), "67108864");
+            EXPECT_EQ(slurp(d / "memory.swappiness"), "0");
+        }
+        if (fs::exists(d / "pids.max")) {
+            EXPECT_EQ(slurp(d / "pids.max"), "16");
+        }
+        if (fs::exists(d / "cpu.cfs_quota_us")) {
+            EXPECT_EQ(slurp(d / "cpu.cfs_quota_us"), "50000");
+        }
+        if (fs::exists(d / "memory.max")) {
+            EXPECT_EQ(slurp(d / "memory.max"), "67108864");
+        }
+    }
+}
+
 class CgroupRealTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -94,21 +113,7 @@ TEST_F(CgroupRealTest, CreateLimitJoinStatsKillRemove) {
     remember_bases(*run);
     const auto dirs = run->dirs();
     ASSERT_FALSE(dirs.empty());
-    for (const auto& d : dirs) {
-        if (fs::exists(d / "memory.limit_in_bytes")) {
-            EXPECT_EQ(slurp(d / "memory.limit_in_bytes"), "67108864");
-            EXPECT_EQ(slurp(d / "memory.swappiness"), "0");
-        }
-        if (fs::exists(d / "pids.max")) {
-            EXPECT_EQ(slurp(d / "pids.max"), "16");
-        }
-        if (fs::exists(d / "cpu.cfs_quota_us")) {
-            EXPECT_EQ(slurp(d / "cpu.cfs_quota_us"), "50000");
-        }
-        if (fs::exists(d / "memory.max")) {
-            EXPECT_EQ(slurp(d / "memory.max"), "67108864");
-        }
-    }
+    expect_limits_written(dirs);
     auto fds = run->open_procs_fds();
     ASSERT_TRUE(fds) << fds.error().render();
     int ready[2];

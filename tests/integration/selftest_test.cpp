@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+
+#include "sandbox/cgroup_fs.h"
 #include "sandbox/selftest.h"
 
 namespace sbx::sandbox {
@@ -20,6 +23,12 @@ TEST(Selftest, EveryLayerIsActiveOnThisHost) {
         EXPECT_EQ(c.fix.empty(), c.active);
     }
     ASSERT_TRUE(cg->cleanup_leftovers());
+    // Remove the (empty) prefix directories detection created.
+    for (const auto& [ctrl, path] : cgfs::own_cgroups("/proc/self/cgroup")) {
+        const auto dir = std::filesystem::path{"/sys/fs/cgroup"} / ctrl /
+                         std::filesystem::path{path}.relative_path() / opts.prefix;
+        if (!ctrl.empty()) ::rmdir(dir.c_str());
+    }
 }
 
 }  // namespace

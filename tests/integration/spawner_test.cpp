@@ -6,9 +6,12 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <chrono>
 #include <vector>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -100,8 +103,9 @@ TEST_F(SpawnerTest, RootIsReadOnlyAllowListWithoutSecrets) {
     EXPECT_TRUE(r.at("dev_null_writable").as_bool());
     EXPECT_NE(std::string{r.at("passwd").as_string()}.find("sandbox:x:1000:1000"),
               std::string::npos);
-    EXPECT_EQ(json::serialize(r.at("root_entries")),
-              R"(["bin","dev","etc","lib","lib32","lib64","opt","proc","sbin","tmp","usr","work"])");
+    EXPECT_EQ(
+        json::serialize(r.at("root_entries")),
+        R"(["bin","dev","etc","lib","lib32","lib64","opt","proc","sbin","tmp","usr","work"])");
     EXPECT_EQ(json::serialize(r.at("dev_entries")),
               R"(["fd","full","null","random","shm","stderr","stdin","stdout","urandom","zero"])");
     for (const auto& [point, options] : r.at("mounts").as_object()) {
@@ -207,6 +211,52 @@ TEST_F(SpawnerTest, SpawnerExitsWhenClientIsDestroyedAndKillsItsZygotes) {
     }
     EXPECT_FALSE(fs::exists("/proc/" + std::to_string(spawner_pid)));
     EXPECT_FALSE(fs::exists("/proc/" + std::to_string(zygote_pid)));
+}
+
+std::string children_of(pid_t pid) {
+    std::ifstream in{"/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"};
+    std::string s;
+    std::getline(in, s);
+    return s;
+}
+
+// Beast-style fail_count: the N-th checked set-up call fails, for N = 0, 1, ... until success.
+TEST_F(SpawnerTest, FaultInjectionAtEveryStepFailsCleanly) {
+    {
+        auto client = Spawner::start({});
+        ASSERT_TRUE(client) << client.error().render();
+        int n = 0;
+        for (;; ++n) {
+            ASSERT_LT(n, 500);
+            auto spec = probe_spec();
+            spec.fault_injection = n;
+            auto z = client->spawn_zygote(std::move(spec));
+            if (z) break;
+            EXPECT_EQ(z.error().err, EIO) << n << ": " << z.error().render();
+            // The failed child was killed and reaped before the reply: nothing left behind.
+            EXPECT_EQ(children_of(client->spawner_pid()), "") << n;
+        }
+        std::printf("fault injection: %d set-up steps, each failed cleanly\n", n);
+        EXPECT_GT(n, 40);
+    }
+    EXPECT_EQ(count_open_fds(), fds_before_);
+}
+
+TEST_F(SpawnerTest, ConcurrentSpawnsFromSeveralThreads) {
+    auto client = Spawner::start({});
+    ASSERT_TRUE(client) << client.error().render();
+    std::atomic<int> ok{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&] {
+            for (int i = 0; i < 3; ++i) {
+                auto z = client->spawn_zygote(probe_spec());
+                if (z && wait_readable(z->control.get(), 10'000)) ++ok;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(ok.load(), 12);
 }
 
 TEST_F(SpawnerTest, ManySpawnsLeakNoFds) {

@@ -9,6 +9,7 @@ import ctypes
 import json
 import os
 import select
+import shutil
 import signal
 import socket
 import struct
@@ -170,15 +171,19 @@ class Zygote:
     def close(self, timeout=10):
         """EOF on the control socket; returns the holder's exit status."""
         self.control.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            pid, status = os.waitpid(self.holder, os.WNOHANG)
-            if pid:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.01)
-        os.kill(self.holder, signal.SIGKILL)
-        os.waitpid(self.holder, 0)
-        return None
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                pid, status = os.waitpid(self.holder, os.WNOHANG)
+                if pid:
+                    return os.waitstatus_to_exitcode(status)
+                time.sleep(0.01)
+            os.kill(self.holder, signal.SIGKILL)
+            os.waitpid(self.holder, 0)
+            return None
+        finally:
+            # The mount point of the new root (mounts lived in the holder's namespace only).
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def run(self, code, files=None, kill_after=None, cgroup_fds=(), **fields):
         """Act as the server for one run; returns a dict of what came back."""

@@ -18,6 +18,7 @@ TEST(SpawnerProtocol, RequestRoundTrip) {
     spec.uid_base = 42;
     spec.tmp_bytes = 7;
     spec.extra_env = {"A=1", ""};
+    spec.fault_injection = 5;
     auto back = decode_request(encode_request(spec));
     ASSERT_TRUE(back) << back.error().render();
     EXPECT_EQ(back->mode, "cold");
@@ -28,6 +29,8 @@ TEST(SpawnerProtocol, RequestRoundTrip) {
     EXPECT_EQ(back->uid_base, 42U);
     EXPECT_EQ(back->tmp_bytes, 7U);
     EXPECT_EQ(back->extra_env, spec.extra_env);
+    EXPECT_EQ(back->fault_injection, 5);
+    EXPECT_EQ(decode_request(encode_request(ZygoteSpec{}))->fault_injection, -1);
 }
 
 TEST(SpawnerProtocol, MalformedInputIsAProtocolError) {

@@ -1,0 +1,124 @@
+// prepare_run: the fork request, fd hand-over and G's "ready", up to where the program starts.
+#include "pool/run_prepare.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <csignal>
+
+#include "pool/run_verdict.h"
+
+namespace sbx::pool {
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace asio::experimental::awaitable_operators;
+using sys::Result;
+using sys::Step;
+using sys::SysError;
+using sys::UniqueFd;
+
+namespace {
+
+Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return sys::errno_error(Step::pipe);
+    return std::pair{UniqueFd{p[0]}, UniqueFd{p[1]}};
+}
+
+json::object run_message(const std::string& run_id, const config::Config& cfg,
+                         const DriverSettings& s, bool has_memory_group, std::size_t cgroup_fds,
+                         bool network) {
+    json::array fds{"run", "stdout", "stderr"};
+    for (std::size_t i = 0; i < cgroup_fds; ++i) fds.emplace_back("cgroup");
+    return json::object{
+        {"type", "run"},
+        {"id", run_id},
+        {"uid", s.sandbox_uid},
+        {"gid", s.sandbox_uid},
+        {"workdir_bytes", cfg.workdir_size_bytes},
+        {"workdir_inodes", cfg.workdir_max_inodes},
+        {"tmp_bytes", cfg.tmp_size_bytes},
+        {"nofile", cfg.nofile_limit},
+        {"fsize", cfg.workdir_size_bytes},
+        // Without a memory cgroup, RLIMIT_AS stands in: it counts address space, and a
+        // pre-imported zygote already maps ~250 MB, hence the allowance on top of the limit.
+        {"as_bytes", has_memory_group ? 0 : cfg.memory_limit_bytes + (1ULL << 30)},
+        {"policy", config::to_string(cfg.code_policy)},
+        {"network", network},
+        {"fds", std::move(fds)},
+    };
+}
+
+// Waits for G's "ready" (pidfd + work-dir fd), or a set-up error, within the timeout.
+asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseconds timeout) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+    auto which = co_await (ch.receive() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (which.index() == 1) co_return SysError{Step::run_protocol, ETIMEDOUT, "no ready message"};
+    auto msg = std::move(std::get<0>(which));
+    if (!msg) co_return msg.error();
+    if (msg->type() == "error") co_return setup_error_from(msg->body);
+    if (msg->type() != "ready" || msg->fds.size() != 2) {
+        co_return SysError{Step::run_protocol, EPROTO, "unexpected " + std::string(msg->type())};
+    }
+    co_return std::move(*msg);
+}
+
+}  // namespace
+
+PreparedRun::~PreparedRun() {
+    if (pidfd) ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    if (group) group->kill();
+}
+
+bool PreparedRun::usable() const {
+    if (!pidfd || !channel) return false;
+    pollfd p{pidfd.get(), POLLIN, 0};  // a pidfd polls readable once the process has exited
+    return ::poll(&p, 1, 0) == 0;
+}
+
+asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote, std::string run_id,
+                                                 std::unique_ptr<RunGroup> group, bool network,
+                                                 const config::Config& cfg,
+                                                 const DriverSettings& settings) {
+    auto ex = co_await asio::this_coro::executor;
+    SBX_CO_TRY(auto out_pipe, make_pipe());
+    SBX_CO_TRY(auto err_pipe, make_pipe());
+    SBX_CO_TRY(auto run_pair, seqpacket_pair());
+    std::vector<UniqueFd> cgroup_fds;
+    if (group != nullptr) {
+        SBX_CO_TRY(auto fds, group->procs_fds());
+        cgroup_fds = std::move(fds);
+    }
+    std::vector<int> fds{run_pair.second.get(), out_pipe.second.get(), err_pipe.second.get()};
+    for (const auto& fd : cgroup_fds) fds.push_back(fd.get());
+    SBX_CO_TRY_VOID(zygote->send_run(
+        run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size(), network), fds));
+    // Our copies of the run's ends go at once: EOF on the pipes must mean the run is over.
+    run_pair.second.reset();
+    out_pipe.second.reset();
+    err_pipe.second.reset();
+    cgroup_fds.clear();
+
+    PreparedRun run;
+    run.zygote = std::move(zygote);
+    run.run_id = std::move(run_id);
+    run.network = network;
+    run.group = std::move(group);
+    run.channel = std::make_unique<Channel>(ex, std::move(run_pair.first), Step::run_protocol);
+    run.stdout_read = std::move(out_pipe.first);
+    run.stderr_read = std::move(err_pipe.first);
+    SBX_CO_TRY(auto ready, co_await await_ready(*run.channel, settings.setup_timeout));
+    run.pidfd = std::move(ready.fds[0]);
+    run.workdir = std::move(ready.fds[1]);
+    co_return run;
+}
+
+}  // namespace sbx::pool

@@ -1,0 +1,52 @@
+// PreparedRun: a run forked from a zygote and set up up to "ready" — fresh namespaces, its own
+// cgroup, work dir and /tmp mounted — waiting for its program. Prepared ahead of requests so
+// that fork and namespace set-up stay off the request path; used at most once.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+
+#include "config/config.h"
+#include "pool/channel.h"
+#include "pool/run_group.h"
+#include "pool/zygote.h"
+
+namespace sbx::pool {
+
+struct DriverSettings {
+    std::uint32_t sandbox_uid = 1000;    // inside the run's user namespace
+    std::uint32_t owner_host_uid = 0;    // host uid that maps to sandbox_uid (inputs' owner)
+    std::chrono::milliseconds setup_timeout{10000};
+    std::chrono::milliseconds kill_grace{5000};  // after a kill, how long the monitor may take
+};
+
+struct PreparedRun {
+    PreparedRun() = default;
+    PreparedRun(PreparedRun&&) noexcept = default;
+    PreparedRun& operator=(PreparedRun&&) noexcept = default;
+    PreparedRun(const PreparedRun&) = delete;
+    PreparedRun& operator=(const PreparedRun&) = delete;
+    ~PreparedRun();  // an unused run is killed; its group removed
+
+    // False once G has died (e.g. its zygote was lost): such a run must be discarded.
+    [[nodiscard]] bool usable() const;
+
+    std::shared_ptr<Zygote> zygote;  // keeps the zygote object alive for the run's life
+    std::string run_id;
+    bool network = false;
+    std::unique_ptr<RunGroup> group;    // null on hosts without cgroups
+    std::unique_ptr<Channel> channel;   // the run socket
+    sys::UniqueFd stdout_read, stderr_read;
+    sys::UniqueFd pidfd;    // G, pid 1 of the run's pid namespace
+    sys::UniqueFd workdir;  // O_DIRECTORY fd of the run's /work tmpfs
+};
+
+// Forks the run and waits for G's "ready". Errors: the step that failed (inside G for set-up
+// failures, e.g. mount_tmpfs; run_protocol / zygote_protocol for lost processes).
+boost::asio::awaitable<sys::Result<PreparedRun>> prepare_run(
+    std::shared_ptr<Zygote> zygote, std::string run_id, std::unique_ptr<RunGroup> group,
+    bool network, const config::Config& cfg, const DriverSettings& settings);
+
+}  // namespace sbx::pool

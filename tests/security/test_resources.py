@@ -1,0 +1,325 @@
+"""Resource attacks: fork/thread bombs, memory bombs, disk and inode fill, output floods, CPU
+spin and daemons that try to outlive their run. Each checks the verdict, the server's health
+and that nothing of the run is left on the host."""
+import errno
+import signal
+
+from conftest import LIMITS, MiB, disk_free, marker
+
+
+def test_fork_bomb_is_bounded_by_the_pids_limit(server, run, host_clean):
+    m = marker("fork")
+    host_clean.append(m)
+    code = r"""
+import json, os
+pids, err = [], None
+for i in range(500):
+    try:
+        pid = os.fork()
+    except OSError as e:
+        err = e.errno
+        break
+    if pid == 0:
+        os.execv("/bin/sleep", ["%s", "60"])
+    pids.append(pid)
+print(json.dumps({"forked": len(pids), "errno": err}))
+""" % m
+    r = run(code, timeout=5)
+    res = r.result()
+    assert res["errno"] == errno.EAGAIN, res
+    assert 1 <= res["forked"] <= LIMITS["PIDS_LIMIT"] - 1, res
+    server.assert_healthy()
+
+
+def test_exponential_fork_bomb_times_out_and_leaves_nothing(server, run, host_clean):
+    code = r"""
+import os
+while True:
+    try:
+        os.fork()
+    except OSError:
+        pass
+"""
+    r = run(code, timeout=2)
+    assert r["status"] == "timeout", r.brief()
+    assert r.elapsed < 6, r.elapsed
+    server.assert_healthy()
+
+
+def test_thread_bomb_is_bounded_by_the_pids_limit(run):
+    code = r"""
+import json, threading, time
+ev = threading.Event()
+n, err = 0, None
+try:
+    for i in range(1000):
+        threading.Thread(target=ev.wait, daemon=True).start()
+        n += 1
+except RuntimeError as e:
+    err = str(e)
+ev.set()
+print(json.dumps({"threads": n, "error": err}))
+"""
+    res = run(code, timeout=5).result()
+    assert res["error"] == "can't start new thread", res
+    assert res["threads"] <= LIMITS["PIDS_LIMIT"] - 1, res
+
+
+def test_memory_bomb_is_killed_with_memory_limit(server, run):
+    code = r"""
+chunks = []
+while True:
+    chunks.append(b"x" * (16 << 20))
+"""
+    r = run(code, timeout=10)
+    assert r["status"] == "memory_limit", r.brief()
+    assert r["error"] == "Memory limit exceeded (limit: %d MiB)" % (LIMITS["MEMORY_LIMIT"] // MiB), r.brief()
+    assert r["success"] is False and r["signal"] == signal.SIGKILL, r.brief()
+    assert r["memory_peak"] <= LIMITS["MEMORY_LIMIT"] + MiB, r.brief()
+    assert r.elapsed < 8, r.elapsed
+    server.assert_healthy()
+
+
+def test_memory_of_all_processes_counts_together(server, run):
+    # Four children of 96 MiB each: each alone is under the limit, together over it.
+    code = r"""
+import json, os, time
+kids = []
+for i in range(4):
+    pid = os.fork()
+    if pid == 0:
+        b = bytearray(96 << 20)
+        for j in range(0, len(b), 4096):
+            b[j] = 1
+        time.sleep(1)
+        os._exit(0)
+    kids.append(pid)
+statuses = [os.waitpid(k, 0)[1] for k in kids]
+print(json.dumps({"signals": [os.WTERMSIG(s) if os.WIFSIGNALED(s) else 0 for s in statuses]}))
+"""
+    r = run(code, timeout=10)
+    assert r["memory_peak"] <= LIMITS["MEMORY_LIMIT"] + MiB, r.brief()
+    if r["status"] == "ok":  # the OOM killer picked children only: at least one was killed
+        assert signal.SIGKILL in r.result()["signals"], r.brief()
+    else:
+        assert r["status"] == "memory_limit", r.brief()
+    server.assert_healthy()
+
+
+FILL = r"""
+import errno, json, os
+M = %r
+def fill(path, keep):
+    n, err = 0, None
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    chunk = b"\xa5" * (1 << 20)
+    try:
+        while True:
+            n += os.write(fd, chunk)
+    except OSError as e:
+        err = e.errno
+    os.close(fd)
+    if not keep:
+        os.remove(path)  # a full work dir would come back as a 32 MiB output file
+    return [n, err]
+out = {}
+for d in ("/work", "/tmp", "/dev/shm"):
+    st = os.statvfs(d)
+    # Left in /tmp and /dev/shm under the marker name: the host check would find a leak there.
+    out[d] = fill(d + "/" + M, keep=d != "/work") + [st.f_blocks * st.f_frsize]
+try:
+    fd = os.open("/work/sparse", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.ftruncate(fd, 1 << 40)
+    out["sparse"] = "ok"
+except OSError as e:
+    out["sparse"] = e.errno
+finally:
+    os.close(fd)
+    os.remove("/work/sparse")
+print(json.dumps(out))
+"""
+
+
+def test_disk_fill_is_bounded_and_host_disk_untouched(server, run, host_clean):
+    m = marker("fill")
+    host_clean.append(m)
+    before = disk_free()
+    r = run(FILL % m, timeout=10)
+    after = disk_free()
+    res = r.result()
+    limits = {"/work": LIMITS["WORKDIR_SIZE_LIMIT"], "/tmp": LIMITS["TMP_SIZE_LIMIT"],
+              "/dev/shm": LIMITS["TMP_SIZE_LIMIT"]}
+    for d, limit in limits.items():
+        written, err, size = res[d]
+        assert err in (errno.ENOSPC, errno.EFBIG), (d, res[d])
+        assert size == limit, (d, size, limit)
+        assert written <= limit, (d, written)
+    # RLIMIT_FSIZE: no file may grow (even sparsely) beyond the work dir's size.
+    assert res["sparse"] == errno.EFBIG, res
+    # The host's disks did not take the 64 MiB left in /tmp and /dev/shm (others may write
+    # concurrently, hence the margin); host_clean also looks for the marker-named files.
+    for path, free in before.items():
+        assert free - after.get(path, free) < LIMITS["TMP_SIZE_LIMIT"], (path, free, after)
+    server.assert_healthy()
+
+
+def _many_files_code(directory, count):
+    return r"""
+import errno, json, os
+d = %r
+n, err = 0, None
+for i in range(%d):
+    try:
+        os.close(os.open("%%s/f%%06d" %% (d, i), os.O_WRONLY | os.O_CREAT, 0o600))
+        n += 1
+    except OSError as e:
+        err = e.errno
+        break
+print(json.dumps({"created": n, "errno": err}))
+""" % (directory, count)
+
+
+def test_100k_files_in_workdir_hit_the_inode_limit_and_response_stays_bounded(server, run):
+    r = run(_many_files_code("/work", 100_000), timeout=20)
+    res = r.result()
+    assert res["errno"] == errno.ENOSPC, res
+    assert res["created"] <= LIMITS["WORKDIR_MAX_FILES"], res
+    # The files are left in the work dir: collection returns at most MAX_OUTPUT_FILES of them.
+    assert len(r["files"]) <= LIMITS["MAX_OUTPUT_FILES"], len(r["files"])
+    body_bytes = len(r["stdout"]) + sum(len(w) for w in r["warnings"]) + sum(
+        len(k) + len(v) for k, v in r["files"].items())
+    assert body_bytes < 2 * MiB, body_bytes
+    assert r.elapsed < 15, r.elapsed
+    server.assert_healthy()
+
+
+def test_100k_files_in_tmp_hit_the_inode_limit(server, run):
+    r = run(_many_files_code("/tmp", 100_000), timeout=20)
+    res = r.result()
+    assert res["errno"] == errno.ENOSPC, res
+    assert res["created"] <= LIMITS["WORKDIR_MAX_FILES"], res
+    server.assert_healthy()
+
+
+def test_stdout_flood_is_truncated_and_ended(server, run):
+    code = r"""
+import sys
+line = "A" * 65535 + "\n"
+while True:
+    sys.stdout.write(line)
+"""
+    r = run(code, timeout=20)
+    assert r["status"] == "output_limit", r.brief()
+    assert r["stdout_truncated"] is True, r.brief()
+    assert len(r["stdout"]) == LIMITS["MAX_OUTPUT_SIZE"], len(r["stdout"])
+    assert r["error"] == "Output limit exceeded: stdout exceeded 1 MiB", r.brief()
+    assert r.elapsed < 5, r.elapsed  # ended for flooding, not by the 20 s timeout
+    server.assert_healthy()
+
+
+def test_stderr_flood_is_truncated_and_ended(server, run):
+    code = r"""
+import os
+chunk = b"E" * 65536
+while True:
+    os.write(2, chunk)
+"""
+    r = run(code, timeout=20)
+    assert r["status"] == "output_limit", r.brief()
+    assert r["stderr_truncated"] is True and r["stdout_truncated"] is False, r.brief()
+    assert len(r["stderr"]) == LIMITS["MAX_OUTPUT_SIZE"], len(r["stderr"])
+    assert r.elapsed < 5, r.elapsed
+
+
+def test_bounded_overflow_is_truncated(run):
+    code = "import sys\nsys.stdout.write('B' * (%d + %d))\n" % (LIMITS["MAX_OUTPUT_SIZE"], 512 * 1024)
+    r = run(code, timeout=10)
+    assert r["stdout_truncated"] is True, r.brief()
+    assert len(r["stdout"]) == LIMITS["MAX_OUTPUT_SIZE"], len(r["stdout"])
+    assert r["status"] in ("ok", "output_limit"), r.brief()
+
+
+def test_cpu_spin_times_out(server, run):
+    r = run("while True:\n    pass\n", timeout=2)
+    assert r["status"] == "timeout", r.brief()
+    assert "超时" in r["error"], r["error"]
+    assert r["error"] == "代码执行超时（2秒）", r["error"]
+    assert r["success"] is False
+    assert 1.9 <= r.elapsed < 5, r.elapsed
+    assert r["cpu_time"] is None or r["cpu_time"] <= 2.5, r.brief()
+
+
+def test_cpu_limit_caps_parallel_spinners(server, run):
+    code = r"""
+import os, time
+for i in range(3):
+    if os.fork() == 0:
+        while True:
+            pass
+t = time.monotonic()
+while time.monotonic() - t < 1.5:
+    pass
+"""
+    r = run(code, timeout=10)
+    assert r["status"] == "ok", r.brief()
+    # 4 spinning processes for ~1.5 s under CPU_LIMIT=1: at most ~1.5 s of CPU in total.
+    assert r["cpu_time"] <= 1.5 * LIMITS["CPU_LIMIT"] + 0.5, r.brief()
+
+
+DAEMON = r"""
+import os, signal, sys, time
+M = %r
+pid = os.fork()
+if pid == 0:
+    os.setsid()
+    if os.fork() != 0:
+        os._exit(0)
+    # The daemon: its own session, deaf to SIGTERM and SIGHUP (inherited by exec), marker in argv.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    os.closerange(0, 3)
+    os.execv("/bin/sleep", [M, "120"])
+os.waitpid(pid, 0)
+for i in range(50):  # until the daemon is visible
+    if any(M.encode() in open("/proc/%%s/cmdline" %% p, "rb").read()
+           for p in os.listdir("/proc") if p.isdigit()):
+        break
+    time.sleep(0.02)
+print("daemon started", flush=True)
+%s
+"""
+
+
+def test_daemon_outliving_a_timed_out_run_is_killed(server, run, host_clean):
+    m = marker("daemon")
+    host_clean.append(m)
+    r = run(DAEMON % (m, "time.sleep(60)"), timeout=2)
+    assert r["status"] == "timeout", r.brief()
+    assert r["stdout"] == "daemon started\n", r.brief()
+    assert r.elapsed < 6, r.elapsed
+    # host_clean: no process with the marker in its cmdline, no sandbox-uid process left.
+
+
+def test_daemon_outliving_a_finished_run_is_killed(server, run, host_clean):
+    m = marker("daemon")
+    host_clean.append(m)
+    r = run(DAEMON % (m, "sys.exit(0)"), timeout=5)
+    assert r["status"] == "ok", r.brief()
+    assert r["stdout"] == "daemon started\n", r.brief()
+    assert r.elapsed < 4, r.elapsed  # the response does not wait for the daemon
+
+
+def test_daemon_holding_the_output_pipe_does_not_hang_the_response(server, run, host_clean):
+    m = marker("pipe")
+    host_clean.append(m)
+    code = r"""
+import os, signal, sys
+if os.fork() == 0:
+    os.setsid()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    os.execv("/bin/sleep", [%r, "120"])  # keeps stdout/stderr (the pipes) open
+print("parent done")
+""" % m
+    r = run(code, timeout=5)
+    assert r["status"] == "ok" and r["stdout"] == "parent done\n", r.brief()
+    assert r.elapsed < 4, r.elapsed
