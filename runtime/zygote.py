@@ -99,7 +99,10 @@ def main():
     except (OSError, ValueError) as e:
         _log("cannot read the seccomp filter on fd %d: %s" % (FILTER_FD, e))
         return 1
-    protocol.send(control, _start(flt))
+    try:
+        protocol.send(control, _start(flt))
+    except OSError:  # the server gave up on us while we were preloading (e.g. client gone)
+        return 0
     signal.signal(signal.SIGCHLD, _reap)
     _serve(control, flt)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)

@@ -155,6 +155,11 @@ ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const conf
         return bad_request("Code too long: " + std::to_string(n) + " characters (maximum " +
                            std::to_string(cfg.max_code_length) + ")");
     }
+    // A request may give up network access for its run, never ask for more than the server has.
+    if (request.network.value_or(false) && cfg.network_mode == config::NetworkMode::none) {
+        return bad_request("Network access is disabled on this server (NETWORK_MODE=none); "
+                           "\"network\": true cannot be granted");
+    }
     sandbox::RunRequest run;
     for (auto& [name, b64] : request.files) {
         std::string decoded;

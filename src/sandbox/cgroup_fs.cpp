@@ -130,4 +130,14 @@ sys::Result<void> remove_dir(const fs::path& dir) {
     return sys::errno_error(sys::Step::cgroup_remove, dir.string());
 }
 
+bool owned_by_live_server(std::string_view name) {
+    if (name.size() < 3 || name.front() != 'p') return false;
+    const auto dash = name.find('-');
+    if (dash == std::string_view::npos || dash < 2) return false;
+    pid_t pid = 0;
+    auto [ptr, ec] = std::from_chars(name.data() + 1, name.data() + dash, pid);
+    if (ec != std::errc{} || ptr != name.data() + dash || pid <= 0 || pid == ::getpid()) return false;
+    return ::kill(pid, 0) == 0 || errno == EPERM;  // EPERM: alive, someone else's
+}
+
 }  // namespace sbx::sandbox::cgfs

@@ -33,6 +33,10 @@ namespace fs = std::filesystem;
 [[nodiscard]] bool valid_run_id(std::string_view id);
 
 // mkdir (EEXIST is fine when `exist_ok`). Errors: Step::cgroup_create.
+// True for a run group named "p<pid>-..." whose server (pid) is another live process: start-up
+// clean-up spares it, so that servers sharing a hierarchy do not kill each other's runs.
+[[nodiscard]] bool owned_by_live_server(std::string_view name);
+
 [[nodiscard]] sys::Result<void> make_dir(const fs::path& dir, bool exist_ok);
 
 // Until `procs` reads empty or `budget` ends (true when empty): SIGKILLs every listed pid when

@@ -173,7 +173,8 @@ public:
         for (const auto& base : base_.distinct()) {
             std::error_code ec;
             for (const auto& e : fs::directory_iterator{base, ec}) {
-                if (e.is_directory(ec)) names.insert(e.path().filename().string());
+                const auto name = e.path().filename().string();
+                if (e.is_directory(ec) && !cgfs::owned_by_live_server(name)) names.insert(name);
             }
         }
         std::optional<sys::SysError> first;

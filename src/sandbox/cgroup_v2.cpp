@@ -117,7 +117,7 @@ public:
         std::optional<sys::SysError> first;
         std::error_code ec;
         for (const auto& e : fs::directory_iterator{base_, ec}) {
-            if (!e.is_directory(ec)) continue;
+            if (!e.is_directory(ec) || cgfs::owned_by_live_server(e.path().filename().string())) continue;
             auto r = V2Run{e.path()}.remove();
             if (!r && !first) first = r.error();
         }

@@ -16,6 +16,7 @@
 #include <csignal>
 #include <vector>
 
+#include "sandbox/runtime_snapshot.h"
 #include "sandbox/spawner_protocol.h"
 #include "sandbox/zygote_launch.h"
 #include "sys/eintr.h"
@@ -31,7 +32,8 @@ constexpr int kSpawnerExitError = 70;
 constexpr int kReplyTimeoutMs = 10'000;  // a zygote start takes a few ms; 10 s means it is stuck
 
 // Spawner process: one request, one reply. A failed reply write means the server is gone.
-bool spawner_serve_one(int sock, const std::filesystem::path& stage, std::vector<pid_t>& kids) {
+bool spawner_serve_one(int sock, const std::filesystem::path& stage, RuntimeSnapshots& snapshots,
+                       std::vector<pid_t>& kids) {
     auto packet = proto::recv_packet(sock, 1);
     if (!packet || packet->eof) return false;
     auto spec = proto::decode_request(packet->bytes);
@@ -39,7 +41,13 @@ bool spawner_serve_one(int sock, const std::filesystem::path& stage, std::vector
     Result<ZygoteHandle> zygote = sys::SysError{Step::spawner_protocol, EPROTO, "bad request"};
     if (spec) {
         if (!packet->fds.empty()) spec->seccomp_memfd = std::move(packet->fds.front());
-        zygote = launch_zygote(std::move(*spec), stage);
+        auto snapshot = snapshots.get(spec->runtime_dir);
+        if (snapshot) {
+            spec->runtime_dir = *snapshot;
+            zygote = launch_zygote(std::move(*spec), stage);
+        } else {
+            zygote = snapshot.error();
+        }
     }
     if (zygote) {
         kids.push_back(zygote->pid);
@@ -86,11 +94,12 @@ void spawner_kill_all(std::vector<pid_t>& kids) {
     const UniqueFd sigfd{::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK)};
     if (!sigfd) ::_exit(kSpawnerExitError);
     std::vector<pid_t> kids;
+    RuntimeSnapshots snapshots(stage.string() + "-runtime");
     for (;;) {
         std::array<pollfd, 2> fds{pollfd{s, POLLIN, 0}, pollfd{sigfd.get(), POLLIN, 0}};
         if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
         if ((fds[1].revents & POLLIN) != 0) spawner_reap(sigfd.get(), kids);
-        if (fds[0].revents != 0 && !spawner_serve_one(s, stage, kids)) break;
+        if (fds[0].revents != 0 && !spawner_serve_one(s, stage, snapshots, kids)) break;
     }
     spawner_kill_all(kids);
     // _exit: we are a fork of the server; its atexit handlers and destructors are not ours.

@@ -173,6 +173,11 @@ TEST_F(Validation, FileChecks) {
 }
 
 TEST_F(Validation, NetworkFlag) {
+    auto refused = check(R"({"code":"x","network":true})");  // NETWORK_MODE=none (default)
+    EXPECT_EQ(refused.status, 400u);
+    EXPECT_NE(refused.body.find("NETWORK_MODE=none"), std::string::npos);
+    EXPECT_EQ(accept(R"({"code":"x","network":false})").network, false);
+    cfg.network_mode = config::NetworkMode::egress;
     EXPECT_EQ(accept(R"({"code":"x","network":true})").network, true);
     EXPECT_FALSE(accept(R"({"code":"x"})").network.has_value());
     EXPECT_EQ(check(R"({"code":"x","network":"yes"})").status, 422u);

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sandbox/cgroup.h"
+#include "sandbox/cgroup_fs.h"
 
 namespace sbx::sandbox {
 namespace {
@@ -158,6 +159,21 @@ TEST_F(FakeCgroupTest, V2WithoutControllersAndNoV1FallsBackToNone) {
     auto st = run->stats();
     ASSERT_TRUE(st);
     EXPECT_FALSE(st->memory_peak_bytes.has_value());
+}
+
+}  // namespace
+}  // namespace sbx::sandbox
+
+namespace sbx::sandbox {
+namespace {
+
+TEST(OwnedByLiveServer, SparesOnlyGroupsOfOtherLiveServers) {
+    EXPECT_TRUE(cgfs::owned_by_live_server("p1-r3"));  // pid 1 is always alive
+    EXPECT_FALSE(cgfs::owned_by_live_server("p" + std::to_string(::getpid()) + "-r3"));  // ours: stale
+    EXPECT_FALSE(cgfs::owned_by_live_server("p999999999-r3"));  // no such process
+    EXPECT_FALSE(cgfs::owned_by_live_server("r3"));             // old naming: a leftover
+    EXPECT_FALSE(cgfs::owned_by_live_server("p-r3"));
+    EXPECT_FALSE(cgfs::owned_by_live_server("px1-r3"));
 }
 
 }  // namespace
