@@ -1,11 +1,24 @@
 """The run (G): pid 1 of the run's namespaces; set-up, `ready`, `go`, privilege drop, main.py."""
+import ctypes
 import os
 import signal
 
 from . import policy, privileges, protocol, reseed, runner, setup_run
-from .syscalls import SetupError
+from .syscalls import SetupError, prctl
 
 _O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+_PR_SET_NAME = 15
+
+
+def _set_name(name):
+    """The process name (comm) the host sees; cosmetic, failure is ignored."""
+    buf = ctypes.create_string_buffer(name)  # alive across the call
+    try:
+        prctl(_PR_SET_NAME, ctypes.addressof(buf))
+    except SetupError:
+        pass
 
 
 def _send_ready(sock):
@@ -59,16 +72,29 @@ def _read_and_check(sock, level):
 
 
 def main(sock, run, named, flt):
-    """G's whole life; errors become an `error` message and _exit(127). Never returns."""
+    """G's whole life; errors become an `error` message and _exit(127). Never returns.
+
+    Everything that does not depend on the program — mounts, privilege drop, seccomp, stdio,
+    environment, reseeding — happens before `ready`: a prepared run then pays only for reading
+    and checking main.py when its request arrives (and the copy-on-write faults of that work
+    are taken before, too).
+    """
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # Own session and process group: every run of a zygote would otherwise share the
+        # zygote's group, and kill(0, ...) or setpriority(PRIO_PGRP, 0, ...) reach a whole
+        # process group across pid namespaces — other runs of the same uid included.
+        os.setsid()
         setup_run.prepare(run, named["cgroup"])
-        _send_ready(sock)
-        _wait_go(sock)
         privileges.drop(int(run.get("uid", 1000)), int(run.get("gid", 1000)))
         privileges.set_rlimits(run)
         flt.load()
         _enter_work(named["stdout"][0], named["stderr"][0])
+        reseed.reseed()
+        _set_name(b"pysbx-ready")  # shows a prepared run in ps and to the host checks
+        _send_ready(sock)
+        _wait_go(sock)
+        _set_name(b"python3")
         source, tree = _read_and_check(sock, run.get("policy", "standard"))
     except SetupError as e:
         _report(sock, e.step, e.errno, e.detail)
@@ -76,7 +102,6 @@ def main(sock, run, named, flt):
         _report(sock, "internal", 0, "%s: %s" % (type(e).__name__, e))
     sock.close()
     os.closerange(3, 1 << 20)
-    reseed.reseed()
     runner.run(source, tree)
 
 

@@ -71,6 +71,7 @@ std::optional<PreparedRun> RunFactory::pop(ZygoteKind kind, bool network) {
         PreparedRun run = std::move(q.front());
         q.pop_front();
         if (run.usable() && run.network == network) return run;
+        log::debug("prepared run dropped", {{"box", run.run_id}, {"usable", run.usable() ? 1 : 0}});
         // A dead one (its zygote was replaced) or one for the other network setting: drop it.
     }
     return std::nullopt;
@@ -106,6 +107,7 @@ asio::awaitable<void> RunFactory::keep_stocked(ZygoteKind kind) {
             auto run = co_await make(kind, default_network_);
             if (run) {
                 std::lock_guard lock(mu_);
+                log::debug("prepared run stocked", {{"box", run->run_id}, {"kind", to_string(kind)}});
                 if (!stopped_.load()) stock_[kind].push_back(std::move(*run));
                 continue;
             }

@@ -355,15 +355,23 @@ def _ppid(pid):
     return None
 
 
+def _is_prepared(pid):
+    """A prepared run's G: run uid, waiting for its program under the name pysbx-ready."""
+    ids = _proc_ids(pid)
+    return bool(ids) and all(u == UID_BASE + 1 for u in ids) and \
+        _read("/proc/%d/comm" % pid).strip() == "pysbx-ready"
+
+
 class HostBaseline:
     """What the host looked like once the server was warm; compared after every test.
 
-    The server keeps *prepared runs* ready ahead of requests: a monitor C and its child G,
-    forked from a zygote, in a fresh run cgroup r<N>, still uid 0 of the sandbox user
-    namespace (host UID_BASE) because they have not received a program yet. Those are allowed
-    (at most MAX_PREPARED of them). Everything else of a run must be gone after its response:
-    no process with host uid UID_BASE + 1 (the uid programs run as), no run cgroup that is
-    empty or holds such a process, no sandbox-uid process outside a prepared run.
+    The server keeps *prepared runs* ready ahead of requests: a monitor C (host uid UID_BASE)
+    and its child G, forked from a zygote, in a fresh run cgroup, already dropped to the run
+    uid (UID_BASE + 1) but named "pysbx-ready" because no program has been sent to it yet.
+    Those are allowed (at most MAX_PREPARED of them). Everything else of a run must be gone
+    after its response: no other process with host uid UID_BASE + 1 (the uid programs run as),
+    no run cgroup that is empty or holds such a process, no sandbox-uid process outside a
+    prepared run.
     """
 
     MAX_PREPARED = 8
@@ -404,12 +412,11 @@ class HostBaseline:
         procs = sandbox_processes()
         groups = self.cgroups.run_groups()
         in_groups = {pid for members in groups.values() for pid in members}
-        prepared_g = {pid for pid, _ in procs if pid in in_groups and _proc_ids(pid) and
-                      all(u == UID_BASE for u in _proc_ids(pid))}
+        prepared_g = {pid for pid, _ in procs if pid in in_groups and _is_prepared(pid)}
         prepared_c = {_ppid(pid) for pid in prepared_g}
         for (pid, start), desc in procs.items():
             ids = _proc_ids(pid) or ()
-            if UID_BASE + 1 in ids:
+            if UID_BASE + 1 in ids and pid not in prepared_g:
                 out.append("a run's process is alive: %s" % desc)
             elif (pid, start) not in self.processes and pid not in prepared_g | prepared_c:
                 out.append("sandbox process outside any prepared run: %s" % desc)
@@ -418,7 +425,7 @@ class HostBaseline:
         for path, members in sorted(groups.items()):
             if not members:
                 out.append("empty run cgroup left: %s" % path)
-            elif any(UID_BASE + 1 in (_proc_ids(p) or ()) for p in members):
+            elif any(UID_BASE + 1 in (_proc_ids(p) or ()) and p not in prepared_g for p in members):
                 out.append("run cgroup with a running program: %s %s" % (path, members))
         for m in markers:
             found = processes_with(m)

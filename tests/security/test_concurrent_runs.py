@@ -102,3 +102,33 @@ def test_concurrent_runs_share_no_writable_file_system(server):
     # Each run has its own work dir, /tmp and /dev/shm: no device in common.
     assert not set(ra["devs"].values()) & set(rb["devs"].values()), (ra["devs"], rb["devs"])
     assert len(set(ra["devs"].values())) == 3, ra["devs"]
+
+
+GROUP_ATTACKER = r"""
+import os, signal
+# Process-group-wide signals and priority changes are not limited by pid namespaces: they
+# must not reach any other run (nor a prepared one).
+for sig in (signal.SIGSTOP, signal.SIGKILL):
+    try:
+        os.killpg(os.getpgrp(), sig) if sig == signal.SIGSTOP else None
+    except OSError:
+        pass
+try:
+    os.setpriority(os.PRIO_PGRP, 0, 19)
+except OSError:
+    pass
+print("group attacker pgid-is-self", os.getpgrp() == os.getpid())
+os.kill(0, signal.SIGKILL)
+"""
+
+
+def test_process_group_signals_do_not_reach_other_runs(server):
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        victim = pool.submit(server.execute,
+                             "import time, os\ntime.sleep(2)\nprint('victim alive', os.getpriority(os.PRIO_PROCESS, 0))", 10)
+        time.sleep(1.0)
+        attacker = server.execute(GROUP_ATTACKER, timeout=5)
+        v = victim.result()
+    # The attacker is pid 1 of its namespace: its own kill(0, SIGKILL) is ignored by the kernel.
+    assert "pgid-is-self True" in attacker["stdout"], attacker.brief()
+    assert (v["status"], v["stdout"]) == ("ok", "victim alive 0\n"), v.brief()
