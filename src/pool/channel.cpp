@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "sys/eintr.h"
+#include "sys/fd_passing.h"
 
 namespace sbx::pool {
 namespace asio = boost::asio;
@@ -43,24 +44,9 @@ Result<void> send_message(int fd, const boost::json::object& body, std::span<con
     if (text.size() > kMaxMessageBytes || fds.size() > kMaxMessageFds) {
         return SysError{Step::sendmsg, EMSGSIZE, "message too large"};
     }
-    iovec iov{const_cast<char*>(text.data()), text.size()};
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int) * kMaxMessageFds)> control{};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (!fds.empty()) {
-        msg.msg_control = control.data();
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(cm), fds.data(), sizeof(int) * fds.size());
-    }
     for (;;) {
-        auto n = sys::retry_eintr([&] { return ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL); });
-        if (n >= 0) return {};
-        if (errno != EAGAIN) return sys::errno_error(Step::sendmsg);
+        auto sent = sys::send_datagram(fd, text, fds, MSG_DONTWAIT);
+        if (sent || sent.error().err != EAGAIN) return sent;
         pollfd p{fd, POLLOUT, 0};
         if (sys::retry_eintr([&] { return ::poll(&p, 1, wait_ms); }) <= 0) {
             return SysError{Step::sendmsg, EAGAIN, "peer not reading"};
@@ -69,37 +55,18 @@ Result<void> send_message(int fd, const boost::json::object& body, std::span<con
 }
 
 Result<std::optional<Message>> try_receive(int fd, Step step) {
-    std::string buf(kMaxMessageBytes + 1, '\0');
-    iovec iov{buf.data(), buf.size()};
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int) * kMaxMessageFds)> control{};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = control.size();
-    auto n = sys::retry_eintr([&] { return ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); });
-    if (n < 0) {
-        if (errno == EAGAIN) return std::optional<Message>{};
-        return sys::errno_error(step, "recvmsg");
-    }
-    Message out;
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&msg); cm != nullptr; cm = CMSG_NXTHDR(&msg, cm)) {
-        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-            int received = -1;
-            std::memcpy(&received, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-            out.fds.emplace_back(received);
-        }
-    }
-    if (n == 0 && out.fds.empty()) return SysError{step, 0, "eof"};
-    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || static_cast<std::size_t>(n) > kMaxMessageBytes) {
-        return SysError{step, EMSGSIZE, "truncated message"};
-    }
+    auto got = sys::recv_datagram(fd, kMaxMessageBytes + 1, kMaxMessageFds, MSG_DONTWAIT);
+    if (!got) return SysError{step, got.error().err, "recvmsg"};
+    if (!*got) return std::optional<Message>{};
+    sys::Datagram& d = **got;
+    if (d.bytes.empty() && d.fds.empty()) return SysError{step, 0, "eof"};
+    if (d.truncated || d.bytes.size() > kMaxMessageBytes) return SysError{step, EMSGSIZE, "truncated message"};
     boost::system::error_code ec;
-    auto value = boost::json::parse(std::string_view(buf.data(), static_cast<std::size_t>(n)), ec);
+    auto value = boost::json::parse(d.bytes, ec);
     if (ec || !value.is_object()) return SysError{step, EPROTO, "malformed message"};
+    Message out;
     out.body = std::move(value.as_object());
+    out.fds = std::move(d.fds);
     return std::optional<Message>{std::move(out)};
 }
 

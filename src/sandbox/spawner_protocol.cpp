@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "sys/eintr.h"
+#include "sys/fd_passing.h"
 
 namespace sbx::sandbox::proto {
 namespace {
@@ -73,50 +74,20 @@ sys::SysError malformed(const char* what) {
 
 sys::Result<void> send_packet(int sock, std::string_view bytes, std::span<const int> fds) {
     if (fds.size() > kMaxFds) return sys::SysError{sys::Step::sendmsg, E2BIG, "too many fds"};
-    iovec iov{const_cast<char*>(bytes.data()), bytes.size()};  // NOLINT: sendmsg does not write
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int) * kMaxFds)> control{};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (!fds.empty()) {
-        msg.msg_control = control.data();
-        msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
-        std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
-    }
-    if (sys::retry_eintr([&] { return ::sendmsg(sock, &msg, MSG_NOSIGNAL); }) < 0) {
-        return sys::errno_error(sys::Step::sendmsg, "spawner socket");
-    }
+    auto sent = sys::send_datagram(sock, bytes, fds);
+    if (!sent) return sys::SysError{sent.error().step, sent.error().err, "spawner socket"};
     return {};
 }
 
 sys::Result<Packet> recv_packet(int sock, std::size_t max_fds) {
+    auto got = sys::recv_datagram(sock, kMaxPacket, std::min(max_fds, kMaxFds));
+    if (!got) return sys::SysError{got.error().step, got.error().err, "spawner socket"};
+    if (!*got) return sys::SysError{sys::Step::recvmsg, EAGAIN, "spawner socket"};
+    if ((*got)->truncated) return malformed("truncated packet");
     Packet p;
-    p.bytes.resize(kMaxPacket);
-    iovec iov{p.bytes.data(), p.bytes.size()};
-    alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(int) * kMaxFds)> control{};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.data();
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * std::min(max_fds, kMaxFds));
-    const auto n = sys::retry_eintr([&] { return ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC); });
-    if (n < 0) return sys::errno_error(sys::Step::recvmsg, "spawner socket");
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (std::size_t i = 0; i < count; ++i) {
-            int fd = -1;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            p.fds.emplace_back(fd);
-        }
-    }
-    if ((msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0) return malformed("truncated packet");
-    p.eof = n == 0;
-    p.bytes.resize(static_cast<std::size_t>(n));
+    p.eof = (*got)->bytes.empty();
+    p.bytes = std::move((*got)->bytes);
+    p.fds = std::move((*got)->fds);
     return p;
 }
 
