@@ -55,7 +55,8 @@ json::object health_body(const pool::HealthReport& r, std::chrono::system_clock:
     body["runs"] = json::object{{"running", r.running},
                                 {"queued", r.queued},
                                 {"capacity", r.capacity},
-                                {"queue_capacity", r.queue_capacity}};
+                                {"queue_capacity", r.queue_capacity},
+                                {"prepared", r.prepared}};
     body["python"] = json::object{{"version", r.python_version}, {"packages", packages_of(r)}};
     return body;
 }

@@ -120,6 +120,7 @@ HealthReport Engine::health() const {
     h.queued = admission_.queued();
     h.capacity = admission_.capacity();
     h.queue_capacity = admission_.queue_capacity();
+    h.prepared = runs_.stocked();
     if (cfg_.run_mode == config::RunMode::zygote && zygotes_.ready_count() == 0) {
         h.reasons.emplace_back("no zygote ready (runs start cold)");
     }

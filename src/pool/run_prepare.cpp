@@ -74,8 +74,9 @@ asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseco
 }  // namespace
 
 PreparedRun::~PreparedRun() {
+    // G (and with it its pid namespace) goes first; the group's own destructor then kills
+    // whatever else is left and removes it (no freeze round trip when it is already empty).
     if (pidfd) ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
-    if (group) group->kill();
 }
 
 bool PreparedRun::usable() const {

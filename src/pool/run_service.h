@@ -37,6 +37,7 @@ struct HealthReport {
     std::vector<LayerStatus> layers;
     std::string run_mode;              // "zygote" | "cold"
     unsigned running = 0, queued = 0, capacity = 0, queue_capacity = 0;
+    unsigned prepared = 0;  // sandboxes set up ahead of requests (PREFORK_RUNS per zygote kind)
     std::string python_version;                    // "3.11.2"
     std::map<std::string, std::string> packages;   // importable package -> version
 };

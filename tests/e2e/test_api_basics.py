@@ -27,7 +27,7 @@ def test_health(base_url):
     body = r.json()
     assert body["status"] in ("healthy", "degraded")
     assert TIMESTAMP.match(body["timestamp"]), body["timestamp"]
-    assert set(body["runs"]) == {"running", "queued", "capacity", "queue_capacity"}
+    assert set(body["runs"]) == {"running", "queued", "capacity", "queue_capacity", "prepared"}
     assert isinstance(body["layers"], list) and isinstance(body["reasons"], list)
     assert "version" in body["python"] and "packages" in body["python"]
 

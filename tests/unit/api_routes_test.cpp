@@ -88,7 +88,7 @@ TEST_F(Routes, Health) {
     EXPECT_EQ(res.result_int(), 200u);
     std::regex shape(
         R"(\{"status":"healthy","timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z","reasons":\[\],"layers":\[\],)"
-        R"("run_mode":"zygote","runs":\{"running":0,"queued":0,"capacity":4,"queue_capacity":64\},)"
+        R"("run_mode":"zygote","runs":\{"running":0,"queued":0,"capacity":4,"queue_capacity":64,"prepared":0\},)"
         R"("python":\{"version":"3\.11\.2","packages":\{"numpy":"1\.24\.2"\}\}\})");
     EXPECT_TRUE(std::regex_match(res.body(), shape)) << res.body();
     res = call(bhttp::verb::get, "/runtime");
