@@ -63,11 +63,11 @@ asio::awaitable<Response> execute(pool::RunService& service, const config::Confi
     if (reply.rejected) co_return to_response(rejection_error(*reply.rejected, cfg));
     if (reply.outcome.failure) {
         log::error("run failed", {{"req", id},
-                                  {"verdict", verdict_name(reply.outcome.verdict)},
+                                  {"verdict", sandbox::to_string(reply.outcome.verdict)},
                                   {"failure", reply.outcome.failure->render()}});
     }
     Response res = json_ok(run_response_body(reply.outcome, ctx));
-    res.set(kVerdictHeader, verdict_name(reply.outcome.verdict));
+    res.set(kVerdictHeader, sandbox::to_string(reply.outcome.verdict));
     co_return res;
 }
 

@@ -18,8 +18,6 @@ struct ResponseContext {
     std::uint64_t max_output_bytes = 1ULL << 20;      // MAX_OUTPUT_SIZE
 };
 
-// "ok", "nonzero_exit", ... (for logs).
-[[nodiscard]] std::string_view verdict_name(sandbox::Verdict v) noexcept;
 
 // The "status" field: ok | error | timeout | memory_limit | output_limit | policy_violation |
 // internal_error.

@@ -5,6 +5,7 @@
 
 #include "log/log.h"
 #include "sandbox/seccomp_policy.h"
+#include "sandbox/selftest.h"
 
 namespace sbx::app {
 namespace {
@@ -38,7 +39,11 @@ sys::Result<Services> build_services(const config::Config& cfg) {
                                          filter ? "run filter loaded by every run" : filter.error().render()});
     SBX_TRY(auto spawner, sandbox::Spawner::start(sandbox::SpawnerOptions{}));
     s.spawner = std::make_unique<sandbox::SpawnerClient>(std::move(spawner));
-    s.layers.push_back(pool::LayerStatus{"namespaces", true, "user, mount, pid, net, ipc, uts per zygote; mount, pid, net, ipc, uts per run"});
+    const auto userns = sandbox::check_user_namespaces();  // probed in a short-lived child
+    s.layers.push_back(pool::LayerStatus{"namespaces", userns.active,
+                                         userns.active ? "user, mount, pid, net, ipc, uts, cgroup per zygote; "
+                                                         "mount, pid, net, ipc, uts, cgroup per run"
+                                                       : userns.detail + "; fix: " + userns.fix});
     const auto dir = runtime_dir(cfg);
     if (!std::filesystem::exists(dir / "zygote.py")) {
         return sys::SysError{sys::Step::zygote_start, ENOENT, (dir / "zygote.py").string()};

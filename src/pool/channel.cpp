@@ -4,12 +4,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <cstring>
 
 #include "sys/eintr.h"
 #include "sys/fd_passing.h"

@@ -79,7 +79,8 @@ asio::awaitable<void> await_exit(Channel& ch, RunFacts& facts) {
 }
 
 // The run's clock: at the deadline kill the run (verdict timeout) and keep waiting for the
-// monitor; if it still has not reported after the grace period, return (the caller gives up).
+// monitor; if it still has not reported after the grace period, return: the caller gives up
+// (no exit report: internal error, "monitor lost").
 asio::awaitable<void> watchdog(std::chrono::seconds timeout, std::chrono::milliseconds grace,
                                RunFacts& facts, Killer& killer) {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
@@ -89,7 +90,6 @@ asio::awaitable<void> watchdog(std::chrono::seconds timeout, std::chrono::millis
     killer();
     timer.expires_after(grace);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
-    facts.monitor_lost = true;
 }
 
 }  // namespace

@@ -17,7 +17,6 @@ struct RunFacts {
     bool timed_out = false;
     bool flooded = false;
     bool cancelled = false;     // the client went away
-    bool monitor_lost = false;  // no report even after the kill grace
     std::optional<std::string> policy_message;
     std::optional<sys::SysError> setup_error;
     std::optional<sys::SysError> protocol_error;

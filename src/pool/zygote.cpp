@@ -77,7 +77,7 @@ asio::awaitable<Result<void>> Zygote::wait_ready(std::chrono::milliseconds timeo
     co_return Result<void>{};
 }
 
-asio::awaitable<void> Zygote::watch(std::function<void()> on_death) {
+asio::awaitable<void> Zygote::watch() {
     for (;;) {
         auto msg = co_await channel_.receive();
         if (!msg) {
@@ -89,7 +89,6 @@ asio::awaitable<void> Zygote::watch(std::function<void()> on_death) {
         // pong and other status messages need no action: receiving anything proves liveness.
     }
     alive_.store(false);
-    if (on_death) on_death();
 }
 
 Result<void> Zygote::send_run(const json::object& body, std::span<const int> fds) {

@@ -57,8 +57,8 @@ public:
 
     // Waits for the zygote's "ready" message (preloading done), at most `timeout`.
     boost::asio::awaitable<sys::Result<void>> wait_ready(std::chrono::milliseconds timeout);
-    // Reads the control socket until EOF; then marks the zygote dead and calls on_death.
-    boost::asio::awaitable<void> watch(std::function<void()> on_death);
+    // Reads the control socket until EOF; then marks the zygote dead.
+    boost::asio::awaitable<void> watch();
 
     // Sends a run request with its fds. Thread-safe.
     [[nodiscard]] sys::Result<void> send_run(const boost::json::object& body, std::span<const int> fds);

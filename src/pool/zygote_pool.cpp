@@ -68,7 +68,7 @@ asio::awaitable<void> ZygotePool::keep_alive(std::size_t index) {
                 }
                 slots_[index].zygote = *z;
             }
-            co_await (*z)->watch(nullptr);  // returns when the zygote is gone
+            co_await (*z)->watch();  // returns when the zygote is gone
             std::lock_guard lock(mu_);
             slots_[index].zygote.reset();
             if (stopped_) co_return;
@@ -117,7 +117,7 @@ asio::awaitable<Result<std::shared_ptr<Zygote>>> ZygotePool::acquire(ZygoteKind 
 asio::awaitable<Result<std::shared_ptr<Zygote>>> ZygotePool::start_cold() {
     auto z = co_await launch(ZygoteSpec{ZygoteKind::cold, {}});
     if (!z) co_return z.error();
-    asio::co_spawn(ex_, [zy = *z]() -> asio::awaitable<void> { co_await zy->watch(nullptr); },
+    asio::co_spawn(ex_, [zy = *z]() -> asio::awaitable<void> { co_await zy->watch(); },
                    [](const std::exception_ptr&) {});
     co_return z;
 }

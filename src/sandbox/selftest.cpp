@@ -34,20 +34,6 @@ int in_child(F probe) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-LayerCheck check_userns() {
-    // The zygote needs every namespace at once, as root of a new user namespace.
-    const int err = in_child([] {
-        constexpr int kAll = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
-                             CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
-        return ::unshare(kAll) == 0 ? 0 : errno;
-    });
-    if (err == 0) return {"user_namespaces", true, "user+mount+pid+net+ipc+uts+cgroup", ""};
-    return {"user_namespaces", false, "unshare: " + errno_name(err),
-            "sysctl -w user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 "
-            "or kernel.apparmor_restrict_unprivileged_userns=0 where they exist); in a "
-            "container: run with --privileged or a seccomp profile that allows unshare"};
-}
-
 LayerCheck check_clone3() {
     // NULL args: EFAULT/EINVAL means the call exists; ENOSYS means the clone fallback is used.
     const long r = ::syscall(SYS_clone3, nullptr, 0);
@@ -84,8 +70,22 @@ LayerCheck check_cgroups(const CgroupManager& m) {
 
 }  // namespace
 
+LayerCheck check_user_namespaces() {
+    // The zygote needs every namespace at once, as root of a new user namespace.
+    const int err = in_child([] {
+        constexpr int kAll = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+                             CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
+        return ::unshare(kAll) == 0 ? 0 : errno;
+    });
+    if (err == 0) return {"user_namespaces", true, "user+mount+pid+net+ipc+uts+cgroup", ""};
+    return {"user_namespaces", false, "unshare: " + errno_name(err),
+            "sysctl -w user.max_user_namespaces=15000 (and kernel.unprivileged_userns_clone=1 "
+            "or kernel.apparmor_restrict_unprivileged_userns=0 where they exist); in a "
+            "container: run with --privileged or a seccomp profile that allows unshare"};
+}
+
 std::vector<LayerCheck> run_selftest(const CgroupManager* cgroups) {
-    std::vector<LayerCheck> out{check_userns(), check_clone3(), check_pidfd(), check_seccomp()};
+    std::vector<LayerCheck> out{check_user_namespaces(), check_clone3(), check_pidfd(), check_seccomp()};
     if (cgroups != nullptr) out.push_back(check_cgroups(*cgroups));
     return out;
 }

@@ -20,4 +20,7 @@ struct LayerCheck {
 // (detection has side effects on v2, so it is not repeated here); nullptr = not checked.
 [[nodiscard]] std::vector<LayerCheck> run_selftest(const CgroupManager* cgroups);
 
+// The user-namespace probe alone (every namespace a zygote needs, at once), for start-up.
+[[nodiscard]] LayerCheck check_user_namespaces();
+
 }  // namespace sbx::sandbox
