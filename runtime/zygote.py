@@ -24,17 +24,6 @@ def _log(text):
     os.write(2, ("pysandbox zygote: %s\n" % text).encode(errors="backslashreplace"))
 
 
-def _reap(*_):
-    """Reap every exited child (monitors and, as pid 1, any orphan)."""
-    while True:
-        try:
-            pid, _status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-
-
 def _start(flt):
     names = [n.strip() for n in os.environ.get("PYSANDBOX_PRELOAD", "").split(",") if n.strip()]
     loaded, failed = preload.preload(names)
@@ -103,7 +92,10 @@ def main():
         protocol.send(control, _start(flt))
     except OSError:  # the server gave up on us while we were preloading (e.g. client gone)
         return 0
-    signal.signal(signal.SIGCHLD, _reap)
+    # The kernel reaps our exited children (monitors and, as pid 1, any orphan) at once. A
+    # Python-level SIGCHLD handler would not: a signal landing just before the blocking recv
+    # on the control socket leaves its handler pending, and the zombie, until the next message.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     _serve(control, flt)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     while True:  # EOF: no more runs; wait for the running ones (our exit would kill them)

@@ -35,7 +35,7 @@ def main(run, named, flt, inherited):
     """C's whole life, in the forked child of the zygote. Never returns."""
     status = 127
     try:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the zygote's reaper must not steal G
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # inherited SIG_IGN would auto-reap G
         protocol.close_all(inherited)
         sock = socket.socket(fileno=named["run"][0])
         try:
