@@ -5,17 +5,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build tools and libraries.
-BUILD_PKGS=(g++ cmake ninja-build pkg-config libseccomp-dev libcap-dev libgtest-dev libgmock-dev)
+BUILD_PKGS=(g++ cmake ninja-build pkg-config libseccomp-dev libcap-dev libgtest-dev libgmock-dev
+            libnftables-dev)
+# Egress for runs (NETWORK_MODE=egress, issue 6): a user-mode network stack per run.
+NET_PKGS=(slirp4netns)
 # The Python the sandbox runs, and the packages its users expect (issue 4).
 RUNTIME_PKGS=(python3 python3-numpy python3-pandas python3-matplotlib python3-requests python3-bs4
               python3-scipy python3-pil python3-yaml)
 # Tests and benchmarks.
-TEST_PKGS=(python3-pytest bubblewrap iproute2 wrk procps)
+TEST_PKGS=(python3-pytest bubblewrap iproute2 nftables wrk procps)
 # Boost 1.81 headers: see below for why they are not installed system-wide.
 BOOST_DEBS=(libboost1.81-dev)
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -7,7 +7,9 @@ from . import protocol, run_child
 from .syscalls import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS,
                        SetupError, unshare)
 
-_NS = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS
+# Every run has a network namespace of its own: with egress, the server attaches a user-mode
+# network stack to it after `ready`; without, it holds only loopback.
+_NS = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET
 
 
 def name_fds(names, fds):
@@ -39,7 +41,7 @@ def main(run, named, flt, inherited):
         protocol.close_all(inherited)
         sock = socket.socket(fileno=named["run"][0])
         try:
-            unshare(_NS if run.get("network") else _NS | CLONE_NEWNET)
+            unshare(_NS)
             pid = os.fork()
         except (SetupError, OSError) as e:
             step = getattr(e, "step", "fork_run")

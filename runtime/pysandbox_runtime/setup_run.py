@@ -81,5 +81,4 @@ def prepare(run, cgroup_fds):
     unshare(CLONE_NEWCGROUP)
     sethostname(b"sandbox")
     mount_filesystems(run)
-    if not run.get("network"):
-        loopback_up()
+    loopback_up()

@@ -68,7 +68,8 @@ int serve_command(const config::Config& cfg) {
         log::warn("listening on a non-loopback address without authentication", {{"host", cfg.host}});
     }
     asio::io_context io(static_cast<int>(cfg.http_threads));
-    pool::Engine engine(io.get_executor(), cfg, *services->launcher, *services->groups, services->layers);
+    pool::Engine engine(io.get_executor(), cfg, *services->launcher, *services->groups, services->layers,
+                        services->networks());
     http::Server server(io, cfg, api::make_handler(engine, cfg));
     auto port = server.start();
     if (!port) {

@@ -44,6 +44,15 @@ sys::Result<Services> build_services(const config::Config& cfg) {
                                          userns.active ? "user, mount, pid, net, ipc, uts, cgroup per zygote; "
                                                          "mount, pid, net, ipc, uts, cgroup per run"
                                                        : userns.detail + "; fix: " + userns.fix});
+    if (cfg.network_mode == config::NetworkMode::egress) {
+        auto egress = network::Egress::start(cfg);
+        if (!egress) return egress.error();  // egress asked for and not possible: refuse to start
+        s.egress = std::move(*egress);
+        s.links = std::make_unique<EgressLinks>(*s.egress);
+        log::info("egress", {{"detail", s.egress->describe()}});
+    } else if (auto removed = network::remove_leftover_table(cfg); !removed) {
+        log::debug("no egress table removed", {{"error", removed.error().render()}});  // no nf_tables
+    }
     const auto dir = runtime_dir(cfg);
     if (!std::filesystem::exists(dir / "zygote.py")) {
         return sys::SysError{sys::Step::zygote_start, ENOENT, (dir / "zygote.py").string()};

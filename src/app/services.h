@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "app/cgroup_groups.h"
+#include "app/egress_links.h"
 #include "app/spawner_launcher.h"
 #include "config/config.h"
 #include "pool/run_service.h"
@@ -18,6 +19,9 @@ struct Services {
     std::unique_ptr<sandbox::SpawnerClient> spawner;  // heap: the launcher points at it
     std::unique_ptr<SpawnerLauncher> launcher;
     std::vector<pool::LayerStatus> layers;  // besides cgroups (those come from `groups`)
+    std::unique_ptr<network::Egress> egress;  // NETWORK_MODE=egress only
+    std::unique_ptr<EgressLinks> links;       // over `egress`; null without it
+    [[nodiscard]] pool::RunNetworkFactory* networks() const { return links.get(); }
 };
 
 // Call from main() before any thread exists (it forks the spawner).

@@ -3,6 +3,8 @@
 
 #include <fcntl.h>
 
+#include "network/egress.h"
+
 namespace sbx::app {
 
 SpawnerLauncher::SpawnerLauncher(sandbox::SpawnerClient& spawner, const config::Config& cfg,
@@ -19,6 +21,7 @@ sys::Result<pool::ZygoteProcess> SpawnerLauncher::launch(const pool::ZygoteSpec&
     z.python = cfg_.python;
     z.runtime_dir = runtime_dir_;
     z.uid_base = cfg_.sandbox_uid_base;
+    z.resolv_conf = network::run_resolv_conf(cfg_);
     if (seccomp_memfd_) {
         z.seccomp_memfd = sys::UniqueFd{::fcntl(seccomp_memfd_.get(), F_DUPFD_CLOEXEC, 0)};
         if (!z.seccomp_memfd) return sys::errno_error(sys::Step::fcntl, "dup seccomp memfd");

@@ -62,6 +62,12 @@ struct Config {
     bool allow_degraded = false;  // ALLOW_DEGRADED: serve even if an isolation layer is missing
     NetworkMode network_mode = NetworkMode::none;  // NETWORK_MODE: none | egress
 
+    // --- Egress (NETWORK_MODE=egress; docs/SECURITY.md "Network") -----------------------------
+    std::vector<std::string> network_allow;  // NETWORK_ALLOW: CIDR or host:port past the block
+    std::vector<std::string> network_dns;    // NETWORK_DNS: resolver IPs; empty = the host's
+    std::uint64_t network_bandwidth_bytes = 10ULL << 20;  // NETWORK_BANDWIDTH: bytes/s per run, each way
+    std::uint32_t network_max_connections = 64;  // NETWORK_MAX_CONNECTIONS: open per run
+
     // --- Logging -------------------------------------------------------------------------------
     LogLevel log_level = LogLevel::info;  // LOG_LEVEL: DEBUG | INFO | WARNING | ERROR
 

@@ -219,6 +219,15 @@ std::vector<Setting> make_settings() {
     s.push_back(choice("NETWORK_MODE", "none (loopback only) or egress", &Config::network_mode,
                        std::array{std::pair{std::string_view{"none"}, NetworkMode::none},
                                   std::pair{std::string_view{"egress"}, NetworkMode::egress}}));
+    s.push_back(list("NETWORK_ALLOW",
+                     "egress: CIDRs or host:port reachable although private or link-local",
+                     &Config::network_allow));
+    s.push_back(list("NETWORK_DNS", "egress: resolver IPs for runs; empty = the host's resolvers",
+                     &Config::network_dns));
+    s.push_back(size("NETWORK_BANDWIDTH", "egress: bytes per second per run, in and out each",
+                     &Config::network_bandwidth_bytes, 1024, 1ULL << 40));
+    s.push_back(integer("NETWORK_MAX_CONNECTIONS", "egress: open connections per run",
+                        &Config::network_max_connections, 1, 65535));
     s.push_back(choice("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", &Config::log_level,
                        std::array{std::pair{std::string_view{"debug"}, LogLevel::debug},
                                   std::pair{std::string_view{"info"}, LogLevel::info},

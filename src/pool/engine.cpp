@@ -42,7 +42,8 @@ ZygoteKind choose_zygote(std::string_view code, const std::vector<std::string>& 
 }
 
 Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, ZygoteLauncher& launcher,
-               RunGroupFactory& groups, std::vector<LayerStatus> isolation_layers)
+               RunGroupFactory& groups, std::vector<LayerStatus> isolation_layers,
+               RunNetworkFactory* networks)
     : cfg_(cfg),
       groups_(groups),
       layers_(std::move(isolation_layers)),
@@ -52,9 +53,13 @@ Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, ZygoteLaunch
                ZygotePoolOptions{cfg.run_mode == config::RunMode::zygote ? cfg.zygotes : 0U,
                                  cfg.run_mode == config::RunMode::zygote, cfg.preload_modules}),
       driver_{1000, cfg.sandbox_uid_base + 1},
-      runs_(ex, cfg, driver_, zygotes_, groups) {
+      runs_(ex, cfg, driver_, zygotes_, groups, networks) {
     auto group_layers = groups_.layers();
     layers_.insert(layers_.end(), group_layers.begin(), group_layers.end());
+    if (networks != nullptr) {
+        auto network_layers = networks->layers();
+        layers_.insert(layers_.end(), network_layers.begin(), network_layers.end());
+    }
 }
 
 Engine::~Engine() { stop(); }

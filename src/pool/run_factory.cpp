@@ -13,21 +13,21 @@ namespace asio = boost::asio;
 using sys::Result;
 
 RunFactory::RunFactory(asio::any_io_executor ex, const config::Config& cfg, DriverSettings settings,
-                       ZygotePool& zygotes, RunGroupFactory& groups)
+                       ZygotePool& zygotes, RunGroupFactory& groups, RunNetworkFactory* networks)
     : ex_(ex),
       strand_(asio::make_strand(ex)),
       cfg_(cfg),
       settings_(settings),
       zygotes_(zygotes),
       groups_(groups),
-      default_network_(cfg.network_mode == config::NetworkMode::egress) {}
+      networks_(networks) {}
 
 RunFactory::~RunFactory() { stop(); }
 
 void RunFactory::start() {
     if (cfg_.run_mode != config::RunMode::zygote || cfg_.prefork_runs == 0) return;
-    for (auto kind : {ZygoteKind::lean, ZygoteKind::full}) {
-        asio::co_spawn(strand_, keep_stocked(kind), [](const std::exception_ptr& e) {
+    for (auto key : stock_keys()) {
+        asio::co_spawn(strand_, keep_stocked(key), [](const std::exception_ptr& e) {
             if (e) log::error("prefork loop ended by an exception");
         });
     }
@@ -35,12 +35,21 @@ void RunFactory::start() {
 
 void RunFactory::stop() {
     stopped_.store(true);
-    std::map<ZygoteKind, std::deque<PreparedRun>> dropped;
+    std::map<StockKey, std::deque<PreparedRun>> dropped;
     {
         std::lock_guard lock(mu_);
         dropped.swap(stock_);
     }
-    for (auto kind : {ZygoteKind::lean, ZygoteKind::full}) wake(kind);
+    for (auto key : stock_keys()) wake(key);
+}
+
+std::vector<RunFactory::StockKey> RunFactory::stock_keys() const {
+    std::vector<StockKey> keys;
+    for (auto kind : {ZygoteKind::lean, ZygoteKind::full}) {
+        keys.push_back(StockKey{kind, false});
+        if (networks_ != nullptr) keys.push_back(StockKey{kind, true});
+    }
+    return keys;
 }
 
 unsigned RunFactory::stocked() const {
@@ -61,54 +70,61 @@ asio::awaitable<Result<PreparedRun>> RunFactory::make(ZygoteKind kind, bool netw
     if (!zygote) co_return zygote.error();
     SBX_CO_TRY(auto group, groups_.create(run_id, GroupLimits{cfg_.memory_limit_bytes, cfg_.pids_limit,
                                                               cfg_.cpu_limit_cores}));
-    co_return co_await prepare_run(std::move(*zygote), run_id, std::move(group), network, cfg_, settings_);
+    if (network && networks_ == nullptr) {
+        co_return sys::SysError{sys::Step::network_start, EPERM, "NETWORK_MODE is none"};
+    }
+    co_return co_await prepare_run(std::move(*zygote), run_id, std::move(group),
+                                   network ? networks_ : nullptr, cfg_, settings_);
 }
 
-std::optional<PreparedRun> RunFactory::pop(ZygoteKind kind, bool network) {
+std::optional<PreparedRun> RunFactory::pop(StockKey key) {
     std::lock_guard lock(mu_);
-    auto& q = stock_[kind];
+    auto& q = stock_[key];
     while (!q.empty()) {
         PreparedRun run = std::move(q.front());
         q.pop_front();
-        if (run.usable() && run.network == network) return run;
-        log::debug("prepared run dropped", {{"box", run.run_id}, {"usable", run.usable() ? 1 : 0}});
-        // A dead one (its zygote was replaced) or one for the other network setting: drop it.
+        if (run.usable()) return run;
+        // A dead one (its zygote was replaced): drop it.
+        log::debug("prepared run dropped", {{"box", run.run_id}});
     }
     return std::nullopt;
 }
 
-void RunFactory::wake(ZygoteKind kind) {
-    asio::post(strand_, [this, kind] {
-        if (auto it = wakeups_.find(kind); it != wakeups_.end() && it->second) it->second->cancel();
+void RunFactory::wake(StockKey key) {
+    asio::post(strand_, [this, key] {
+        if (auto it = wakeups_.find(key); it != wakeups_.end() && it->second) it->second->cancel();
     });
 }
 
 asio::awaitable<Result<PreparedRun>> RunFactory::take(ZygoteKind kind, bool network) {
-    if (kind != ZygoteKind::cold && network == default_network_) {
-        if (auto run = pop(kind, network)) {
-            wake(kind);
+    if (kind != ZygoteKind::cold) {
+        const StockKey key{kind, network};
+        if (auto run = pop(key)) {
+            wake(key);
             co_return std::move(*run);
         }
-        wake(kind);
+        wake(key);
     }
     co_return co_await make(kind, network);
 }
 
-asio::awaitable<void> RunFactory::keep_stocked(ZygoteKind kind) {
-    auto& timer = wakeups_[kind];  // on the strand: no lock needed for wakeups_
+asio::awaitable<void> RunFactory::keep_stocked(StockKey key) {
+    const ZygoteKind kind = key.kind;
+    auto& timer = wakeups_[key];  // on the strand: no lock needed for wakeups_
     timer = std::make_unique<asio::steady_timer>(strand_);
     while (!stopped_.load()) {
         std::size_t have = 0;
         {
             std::lock_guard lock(mu_);
-            have = stock_[kind].size();
+            have = stock_[key].size();
         }
         if (have < cfg_.prefork_runs && zygotes_.ready_count() > 0) {
-            auto run = co_await make(kind, default_network_);
+            auto run = co_await make(kind, key.network);
             if (run) {
                 std::lock_guard lock(mu_);
-                log::debug("prepared run stocked", {{"box", run->run_id}, {"kind", to_string(kind)}});
-                if (!stopped_.load()) stock_[kind].push_back(std::move(*run));
+                log::debug("prepared run stocked", {{"box", run->run_id}, {"kind", to_string(kind)},
+                                                    {"network", key.network ? 1 : 0}});
+                if (!stopped_.load()) stock_[key].push_back(std::move(*run));
                 continue;
             }
             log::warn("prefork failed", {{"kind", to_string(kind)}, {"error", run.error().render()}});

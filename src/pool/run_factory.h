@@ -1,5 +1,6 @@
-// RunFactory: hands out PreparedRuns — from a small stock kept ready per zygote kind
-// (PREFORK_RUNS), or prepared on demand when the stock is empty or the request is unusual.
+// RunFactory: hands out PreparedRuns — from a small stock kept ready per zygote kind and
+// network setting (PREFORK_RUNS each; both settings with egress), or prepared on demand when
+// the stock is empty or in cold mode.
 #pragma once
 
 #include <atomic>
@@ -13,6 +14,7 @@
 
 #include "config/config.h"
 #include "pool/run_group.h"
+#include "pool/run_network.h"
 #include "pool/run_prepare.h"
 #include "pool/zygote_pool.h"
 
@@ -21,7 +23,7 @@ namespace sbx::pool {
 class RunFactory {
 public:
     RunFactory(boost::asio::any_io_executor ex, const config::Config& cfg, DriverSettings settings,
-               ZygotePool& zygotes, RunGroupFactory& groups);
+               ZygotePool& zygotes, RunGroupFactory& groups, RunNetworkFactory* networks);
     ~RunFactory();
 
     void start();  // begins keeping the stock (zygote mode with PREFORK_RUNS > 0)
@@ -34,9 +36,15 @@ public:
 
 private:
     boost::asio::awaitable<sys::Result<PreparedRun>> make(ZygoteKind kind, bool network);
-    boost::asio::awaitable<void> keep_stocked(ZygoteKind kind);
-    std::optional<PreparedRun> pop(ZygoteKind kind, bool network);
-    void wake(ZygoteKind kind);
+    struct StockKey {
+        ZygoteKind kind;
+        bool network;
+        auto operator<=>(const StockKey&) const = default;
+    };
+    boost::asio::awaitable<void> keep_stocked(StockKey key);
+    std::optional<PreparedRun> pop(StockKey key);
+    void wake(StockKey key);
+    [[nodiscard]] std::vector<StockKey> stock_keys() const;
 
     boost::asio::any_io_executor ex_;
     boost::asio::strand<boost::asio::any_io_executor> strand_;  // the refill loops and wake-ups
@@ -44,10 +52,10 @@ private:
     DriverSettings settings_;
     ZygotePool& zygotes_;
     RunGroupFactory& groups_;
-    const bool default_network_;
+    RunNetworkFactory* networks_;  // null without egress
     mutable std::mutex mu_;
-    std::map<ZygoteKind, std::deque<PreparedRun>> stock_;
-    std::map<ZygoteKind, std::unique_ptr<boost::asio::steady_timer>> wakeups_;  // strand only
+    std::map<StockKey, std::deque<PreparedRun>> stock_;
+    std::map<StockKey, std::unique_ptr<boost::asio::steady_timer>> wakeups_;  // strand only
     std::atomic<std::uint64_t> next_id_{1};
     std::atomic<bool> stopped_{false};
 };

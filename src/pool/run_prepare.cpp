@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -71,6 +73,22 @@ asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseco
     co_return std::move(*msg);
 }
 
+// Waits until the run's link says it is up (one byte) or failed (EOF), within the timeout.
+asio::awaitable<Result<void>> await_link(RunNetwork& link, std::chrono::milliseconds timeout) {
+    auto ex = co_await asio::this_coro::executor;
+    const int fd = ::fcntl(link.ready_fd(), F_DUPFD_CLOEXEC, 0);
+    if (fd < 0) co_return sys::errno_error(Step::fcntl, "link ready fd");
+    asio::posix::stream_descriptor ready(ex, fd);
+    asio::steady_timer timer(ex, timeout);
+    char byte = 0;
+    auto which = co_await (ready.async_read_some(asio::buffer(&byte, 1), asio::as_tuple(asio::use_awaitable)) ||
+                           timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+    if (which.index() == 1) co_return SysError{Step::network_ready, ETIMEDOUT, "link not up in time"};
+    auto [ec, n] = std::get<0>(which);
+    if (ec || n != 1) co_return SysError{Step::network_ready, EIO, link.failure()};
+    co_return Result<void>{};
+}
+
 }  // namespace
 
 PreparedRun::~PreparedRun() {
@@ -86,7 +104,8 @@ bool PreparedRun::usable() const {
 }
 
 asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote, std::string run_id,
-                                                 std::unique_ptr<RunGroup> group, bool network,
+                                                 std::unique_ptr<RunGroup> group,
+                                                 RunNetworkFactory* network,
                                                  const config::Config& cfg,
                                                  const DriverSettings& settings) {
     auto ex = co_await asio::this_coro::executor;
@@ -101,7 +120,7 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     std::vector<int> fds{run_pair.second.get(), out_pipe.second.get(), err_pipe.second.get()};
     for (const auto& fd : cgroup_fds) fds.push_back(fd.get());
     SBX_CO_TRY_VOID(zygote->send_run(
-        run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size(), network), fds));
+        run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size(), network != nullptr), fds));
     // Our copies of the run's ends go at once: EOF on the pipes must mean the run is over.
     run_pair.second.reset();
     out_pipe.second.reset();
@@ -111,7 +130,7 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     PreparedRun run;
     run.zygote = std::move(zygote);
     run.run_id = std::move(run_id);
-    run.network = network;
+    run.network = network != nullptr;
     run.group = std::move(group);
     run.channel = std::make_unique<Channel>(ex, std::move(run_pair.first), Step::run_protocol);
     run.stdout_read = std::move(out_pipe.first);
@@ -119,6 +138,10 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     SBX_CO_TRY(auto ready, co_await await_ready(*run.channel, settings.setup_timeout));
     run.pidfd = std::move(ready.fds[0]);
     run.workdir = std::move(ready.fds[1]);
+    if (network != nullptr) {
+        SBX_CO_TRY(run.link, network->attach(run.pidfd.get()));
+        SBX_CO_TRY_VOID(co_await await_link(*run.link, settings.setup_timeout));
+    }
     co_return run;
 }
 

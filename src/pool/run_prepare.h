@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "pool/channel.h"
 #include "pool/run_group.h"
+#include "pool/run_network.h"
 #include "pool/zygote.h"
 
 namespace sbx::pool {
@@ -41,12 +42,14 @@ struct PreparedRun {
     sys::UniqueFd stdout_read, stderr_read;
     sys::UniqueFd pidfd;    // G, pid 1 of the run's pid namespace
     sys::UniqueFd workdir;  // O_DIRECTORY fd of the run's /work tmpfs
+    std::unique_ptr<RunNetwork> link;  // egress runs: up before the run counts as prepared
 };
 
-// Forks the run and waits for G's "ready". Errors: the step that failed (inside G for set-up
-// failures, e.g. mount_tmpfs; run_protocol / zygote_protocol for lost processes).
+// Forks the run and waits for G's "ready"; with `network` (egress), then attaches the run's
+// link and waits until it is up. Errors: the step that failed (inside G for set-up failures,
+// e.g. mount_tmpfs; run_protocol / zygote_protocol for lost processes; network_ready).
 boost::asio::awaitable<sys::Result<PreparedRun>> prepare_run(
     std::shared_ptr<Zygote> zygote, std::string run_id, std::unique_ptr<RunGroup> group,
-    bool network, const config::Config& cfg, const DriverSettings& settings);
+    RunNetworkFactory* network, const config::Config& cfg, const DriverSettings& settings);
 
 }  // namespace sbx::pool

@@ -26,6 +26,7 @@ struct ZygoteSpec {
     std::uint64_t tmp_bytes = 64ULL << 20;  // size of the zygote's writable /tmp tmpfs
     sys::UniqueFd seccomp_memfd;          // fd 4 of the zygote; invalid = an empty memfd
     std::vector<std::string> extra_env;   // "NAME=value" added after the documented ones
+    std::string resolv_conf;              // /etc/resolv.conf of the sandbox (egress: slirp's DNS)
     int fault_injection = -1;  // tests only: the N-th set-up call in the child fails with EIO
 };
 

@@ -101,6 +101,7 @@ std::string encode_request(const ZygoteSpec& spec) {
     put_u64(out, spec.uid_base);
     put_u64(out, spec.tmp_bytes);
     put_list(out, spec.extra_env);
+    put_str(out, spec.resolv_conf);
     put_u64(out, static_cast<std::uint64_t>(static_cast<std::int64_t>(spec.fault_injection)));
     return out;
 }
@@ -116,6 +117,7 @@ sys::Result<ZygoteSpec> decode_request(std::string_view bytes) {
     spec.uid_base = static_cast<std::uint32_t>(r.u64());
     spec.tmp_bytes = r.u64();
     spec.extra_env = r.list();
+    spec.resolv_conf = r.str();
     spec.fault_injection = static_cast<int>(static_cast<std::int64_t>(r.u64()));
     if (!r.done()) return malformed("bad spawn request");
     return spec;

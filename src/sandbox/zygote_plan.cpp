@@ -23,7 +23,7 @@ constexpr std::uint64_t kDevAttrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC;
 // Never shadow, gshadow, sudoers, ssh: nothing secret enters the sandbox.
 constexpr std::array kEtcEntries = {
     "ld.so.cache", "ld.so.conf", "ld.so.conf.d", "nsswitch.conf", "localtime", "ssl",
-    "ca-certificates", "matplotlibrc", "mime.types", "fonts", "resolv.conf", "gai.conf",
+    "ca-certificates", "matplotlibrc", "mime.types", "fonts", "gai.conf",
     "protocols", "services",
     // Debian's alternatives links: libblas.so.3 and liblapack.so.3 (numpy) resolve through it.
     "alternatives",
@@ -55,7 +55,7 @@ private:
     ChildPlan& plan_;
 };
 
-void plan_etc(PlanBuilder& b) {
+void plan_etc(PlanBuilder& b, const ZygoteSpec& spec) {
     b.add(OpKind::make_dir, Step::make_dir, "etc");
     b.add(OpKind::write_file, Step::write, "etc/passwd",
           "root:x:0:0:root:/tmp:/usr/sbin/nologin\nsandbox:x:1000:1000:sandbox:/work:"
@@ -64,6 +64,9 @@ void plan_etc(PlanBuilder& b) {
     b.add(OpKind::write_file, Step::write, "etc/hosts",
           "127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n");
     b.add(OpKind::write_file, Step::write, "etc/hostname", "sandbox\n");
+    // Never the host's: its resolvers are not the run's (slirp4netns's forwarder with egress).
+    b.add(OpKind::write_file, Step::write, "etc/resolv.conf",
+          spec.resolv_conf.empty() ? "# no resolver\n" : spec.resolv_conf);
     for (const char* name : kEtcEntries) {
         b.bind_existing(fs::path{"/etc"} / name, std::string{"etc/"} + name, kRoAttrs);
     }
@@ -109,7 +112,7 @@ void plan_root(PlanBuilder& b, const ZygoteSpec& spec) {
             b.add(OpKind::symlink, Step::symlink, link, target);
         }
     }
-    plan_etc(b);
+    plan_etc(b, spec);
     b.add(OpKind::bind, Step::mount_bind, "opt/pysandbox", spec.runtime_dir.string(), kRoAttrs);
     b.add(OpKind::proc, Step::mount_proc, "proc");
     plan_dev(b);

@@ -27,7 +27,8 @@ std::string_view to_string(Step step) noexcept {
         SBX_STEP(cgroup_kill) SBX_STEP(cgroup_remove) SBX_STEP(cgroup_stat) SBX_STEP(workdir)
         SBX_STEP(write_input) SBX_STEP(collect_output) SBX_STEP(spawner_start)
         SBX_STEP(spawner_protocol) SBX_STEP(zygote_start) SBX_STEP(zygote_protocol)
-        SBX_STEP(run_protocol)
+        SBX_STEP(run_protocol) SBX_STEP(setns) SBX_STEP(firewall) SBX_STEP(network_start)
+        SBX_STEP(network_ready)
 #undef SBX_STEP
     }
     return "unknown";

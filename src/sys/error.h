@@ -28,6 +28,8 @@ enum class Step : std::uint8_t {
     workdir, write_input, collect_output,
     // protocol with the spawner / zygote
     spawner_start, spawner_protocol, zygote_start, zygote_protocol, run_protocol,
+    // egress network
+    setns, firewall, network_start, network_ready,
 };
 
 std::string_view to_string(Step step) noexcept;

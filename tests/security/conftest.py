@@ -115,6 +115,29 @@ def processes_with(text):
     return found
 
 
+# Egress (NETWORK_MODE=egress): each prepared or running network run has one slirp4netns,
+# running as root with a group id from SANDBOX_UID_BASE + 4096 on (its firewall identity).
+EGRESS_GIDS = range(UID_BASE + 4096, UID_BASE + 4096 + 1024)
+
+
+def egress_links():
+    """Descriptions of the slirp4netns processes of this suite's gid range."""
+    found = []
+    for pid in _proc_pids():
+        status = _read("/proc/%d/status" % pid)
+        gid_line = next((l for l in status.splitlines() if l.startswith("Gid:")), "")
+        gids = [int(x) for x in gid_line.split()[1:]]
+        if gids and gids[0] in EGRESS_GIDS:
+            found.append(_describe(pid) + " gid %d" % gids[0])
+    return found
+
+
+def nft_tables():
+    """Names of the host's nftables tables (nft from Debian's nftables package)."""
+    out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=False)
+    return [line.split()[-1] for line in out.stdout.splitlines() if line.startswith("table")]
+
+
 def host_mounts():
     """The host mount table as (mount id, mount point, fs type, source) tuples."""
     out = set()
@@ -226,7 +249,7 @@ class Response(dict):
 
 
 class Server:
-    def __init__(self, name):
+    def __init__(self, name, extra_env=None):
         binary = os.environ.get("PYSANDBOX_BIN", "")
         if not binary or not os.access(binary, os.X_OK):
             pytest.skip("PYSANDBOX_BIN does not name an executable pysandbox binary")
@@ -247,6 +270,7 @@ class Server:
             "PYSANDBOX_SEC_SECRET": SECRET,
             "AWS_SECRET_ACCESS_KEY": SECRET,
         })
+        env.update(extra_env or {})
         self.proc = subprocess.Popen(
             [binary, "serve", "--port", "0", "--code-policy", "off", "--allow-degraded", "true"],
             cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -438,7 +462,9 @@ class HostBaseline:
                     names = []
                 if names:
                     out.append("host %s holds %s" % (d, names))
-        new_mounts = host_mounts() - self.mounts
+        # The network tests' own test hosts (nethosts.py) are named namespaces: not the runs'.
+        new_mounts = {m for m in host_mounts() - self.mounts
+                      if m[1] != "/run/netns" and not m[1].startswith("/run/netns/sbx")}
         if new_mounts:
             out.append("new host mounts: %s" % sorted(new_mounts))
         new_tmp = tmp_entries_of_interest(markers) - self.tmp
@@ -455,7 +481,8 @@ class HostBaseline:
 def server(request):
     name = pathlib.Path(str(request.config.args[0]) if request.config.args else "suite").stem
     before = set(sandbox_processes())  # e.g. a server of a previous file still shutting down
-    s = Server(name)
+    first = request.session.items[0].module if request.session.items else None
+    s = Server(name, getattr(first, "SERVER_ENV", None))  # a test file may add settings
     s.baseline = HostBaseline(s)
     yield s
     # After the whole file: still healthy, the host as before, fds back at the baseline.
@@ -477,8 +504,12 @@ def server(request):
                               timeout=5)
         groups = wait_until(lambda: sorted(s.baseline.cgroups.run_groups()), timeout=3)
         s.baseline.cgroups.remove_prefix_dirs()
+        links = wait_until(egress_links, timeout=5)
+        tables = [t for t in nft_tables() if t.endswith(re.sub(r"[^A-Za-z0-9]", "_", s.prefix))]
         assert not leftover, "sandbox processes alive after the server stopped: %s" % leftover
         assert not groups, "run cgroups left after the server stopped: %s" % groups
+        assert not links, "egress network stacks alive after the server stopped: %s" % links
+        assert not tables, "egress firewall table left after the server stopped: %s" % tables
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,28 @@
+// EgressLinks: adapts network::SlirpLink to pool::RunNetwork.
+#include "app/egress_links.h"
+
+namespace sbx::app {
+namespace {
+
+class SlirpRunNetwork final : public pool::RunNetwork {
+public:
+    explicit SlirpRunNetwork(network::SlirpLink link) : link_(std::move(link)) {}
+    [[nodiscard]] int ready_fd() const override { return link_.ready_fd(); }
+    [[nodiscard]] std::string failure() override { return link_.failure(); }
+
+private:
+    network::SlirpLink link_;
+};
+
+}  // namespace
+
+sys::Result<std::unique_ptr<pool::RunNetwork>> EgressLinks::attach(int run_pidfd) {
+    SBX_TRY(auto link, egress_.link(run_pidfd));
+    return std::unique_ptr<pool::RunNetwork>(std::make_unique<SlirpRunNetwork>(std::move(link)));
+}
+
+std::vector<pool::LayerStatus> EgressLinks::layers() const {
+    return {pool::LayerStatus{"egress", true, egress_.describe()}};
+}
+
+}  // namespace sbx::app

@@ -1,0 +1,84 @@
+// Egress: the set-up of NETWORK_MODE=egress from the configuration.
+#include "network/egress.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <fstream>
+#include <sstream>
+
+namespace sbx::network {
+namespace {
+
+std::string table_name(std::string_view prefix) {
+    std::string name = "pysandbox_egress_";
+    for (char c : prefix) name += std::isalnum(static_cast<unsigned char>(c)) != 0 ? c : '_';
+    return name;
+}
+
+std::string read_file(const char* path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+}  // namespace
+
+sys::Result<EgressRules> rules_from_config(const config::Config& cfg, std::string_view host_resolv_conf) {
+    EgressRules r;
+    r.table = table_name(cfg.cgroup_prefix);
+    r.gid_first = cfg.sandbox_uid_base + kGidOffset;
+    r.gid_last = r.gid_first + kGidCount - 1;
+    for (const auto& text : cfg.network_allow) {
+        SBX_TRY(auto entries, resolve_allow_entry(text));
+        r.allow.insert(r.allow.end(), entries.begin(), entries.end());
+    }
+    r.dns = cfg.network_dns.empty() ? resolv_conf_nameservers(host_resolv_conf) : cfg.network_dns;
+    for (const auto& ns : r.dns) {
+        if (!parse_allow_entry(ns)) {
+            return sys::SysError{sys::Step::firewall, EINVAL, "NETWORK_DNS entry '" + ns + "' is not an IP address"};
+        }
+    }
+    r.bandwidth_bytes = cfg.network_bandwidth_bytes;
+    r.max_connections = cfg.network_max_connections;
+    return r;
+}
+
+std::string run_resolv_conf(const config::Config& cfg) {
+    if (cfg.network_mode != config::NetworkMode::egress) return "# no network for runs (NETWORK_MODE=none)\n";
+    if (cfg.network_dns.empty()) return "nameserver 10.0.2.3\n";
+    std::string out;
+    for (const auto& ns : cfg.network_dns) out += "nameserver " + ns + "\n";
+    return out;
+}
+
+sys::Result<void> remove_leftover_table(const config::Config& cfg) {
+    const std::string table = "inet " + table_name(cfg.cgroup_prefix);
+    return run_nft("add table " + table + "\ndelete table " + table + "\n");
+}
+
+sys::Result<std::unique_ptr<Egress>> Egress::start(const config::Config& cfg) {
+    SlirpOptions slirp;
+    if (::access(slirp.program.c_str(), X_OK) != 0) {
+        return sys::errno_error(sys::Step::network_start,
+                                slirp.program.string() + " (install Debian's slirp4netns package)");
+    }
+    SBX_TRY(auto rules, rules_from_config(cfg, read_file("/etc/resolv.conf")));
+    SBX_TRY(auto fw, Firewall::install(rules));
+    auto gids = std::make_shared<GidPool>(rules.gid_first, kGidCount);
+    return std::unique_ptr<Egress>(new Egress(std::move(fw), std::move(gids), std::move(slirp)));
+}
+
+sys::Result<SlirpLink> Egress::link(int run_pidfd) {
+    auto gid = gids_->acquire();
+    if (!gid) return sys::SysError{sys::Step::network_start, EAGAIN, "every egress gid is in use"};
+    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid));
+}
+
+std::string Egress::describe() const {
+    return "egress through slirp4netns per run; firewall table inet " + firewall_.table() +
+           "; " + std::to_string(gids_->available()) + " of " + std::to_string(kGidCount) + " links free";
+}
+
+}  // namespace sbx::network

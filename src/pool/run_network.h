@@ -1,0 +1,32 @@
+// RunNetwork: a run's link to the outside (NETWORK_MODE=egress), as the pool needs it.
+// Implemented over network::SlirpLink (app/egress_links.h); absent without egress.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pool/run_service.h"
+#include "sys/error.h"
+
+namespace sbx::pool {
+
+class RunNetwork {
+public:
+    virtual ~RunNetwork() = default;  // cuts the link: its process is killed and reaped
+    // Readable once the link is up (one byte), or at EOF when it failed to come up.
+    [[nodiscard]] virtual int ready_fd() const = 0;
+    // After EOF on ready_fd(): what went wrong.
+    [[nodiscard]] virtual std::string failure() = 0;
+};
+
+class RunNetworkFactory {
+public:
+    virtual ~RunNetworkFactory() = default;
+    // Starts the link for the network namespace of the process behind `run_pidfd`, which must
+    // stay alive until the link is ready. Returns before it is ready (see ready_fd()).
+    virtual sys::Result<std::unique_ptr<RunNetwork>> attach(int run_pidfd) = 0;
+    [[nodiscard]] virtual std::vector<LayerStatus> layers() const = 0;
+};
+
+}  // namespace sbx::pool

@@ -1,0 +1,82 @@
+"""Test hosts for the network tests: network namespaces of our own, joined to the host by veth.
+
+`NetHost(name, host_addr, peer_addr)` creates namespace `name`, a veth pair (host side
+`host_addr`/24, namespace side `peer_addr`/24) and an HTTP server in the namespace on
+`peer_addr` on ports PORT and PORT + 1, serving a page whose <title> is the host's name and
+a blob of `blob_bytes`.
+The host routes to it directly (connected route). Everything is removed by close().
+Traffic stays on this machine: nothing here reaches any other address.
+"""
+import os
+import subprocess
+import time
+
+import requests
+
+HTTP_SERVER = r"""
+import http.server, os, sys
+title, blob = sys.argv[1], int(sys.argv[2])
+page = ("<html><head><title>%s</title></head><body><p id='m'>hello from %s</p></body></html>"
+        % (title, title)).encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = os.urandom(blob) if self.path == "/blob" else page
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+import threading
+second = http.server.ThreadingHTTPServer((sys.argv[3], int(sys.argv[4]) + 1), H)
+threading.Thread(target=second.serve_forever, daemon=True).start()
+http.server.ThreadingHTTPServer((sys.argv[3], int(sys.argv[4])), H).serve_forever()
+"""
+
+
+def _ip(*args, check=True):
+    return subprocess.run(["ip", *args], capture_output=True, text=True, check=check)
+
+
+class NetHost:
+    PORT = 8080
+
+    def __init__(self, name, host_addr, peer_addr, blob_bytes=1 << 20):
+        self.name, self.addr, self.host_addr = name, peer_addr, host_addr
+        self.veth = ("v" + name)[:15]
+        self.close()  # a previous run killed midway
+        _ip("netns", "add", name)
+        _ip("link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", name)
+        _ip("addr", "add", host_addr + "/24", "dev", self.veth)
+        _ip("link", "set", self.veth, "up")
+        _ip("-n", name, "addr", "add", peer_addr + "/24", "dev", "eth0")
+        _ip("-n", name, "link", "set", "eth0", "up")
+        _ip("-n", name, "link", "set", "lo", "up")
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", name, "/usr/bin/python3", "-c", HTTP_SERVER, name,
+             str(blob_bytes), peer_addr, str(self.PORT)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = "http://%s:%d" % (peer_addr, self.PORT)
+        deadline = time.monotonic() + 10
+        while True:  # the host itself must reach it, or a "blocked" result would mean nothing
+            try:
+                if all(requests.get("http://%s:%d/" % (peer_addr, p), timeout=1).status_code == 200
+                       for p in (self.PORT, self.PORT + 1)):
+                    break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    self.close()
+                    raise
+                time.sleep(0.05)
+
+    def close(self):
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        _ip("link", "del", self.veth, check=False)
+        _ip("netns", "del", self.name, check=False)
+
+
+def unique(prefix):
+    return "%s%d" % (prefix, os.getpid() % 100000)
