@@ -73,7 +73,7 @@ sys::Result<std::unique_ptr<Egress>> Egress::start(const config::Config& cfg) {
 sys::Result<SlirpLink> Egress::link(int run_pidfd) {
     auto gid = gids_->acquire();
     if (!gid) return sys::SysError{sys::Step::network_start, EAGAIN, "every egress gid is in use"};
-    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid));
+    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid), reaper_);
 }
 
 std::string Egress::describe() const {

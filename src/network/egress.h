@@ -44,11 +44,15 @@ public:
 
 private:
     Egress(Firewall fw, std::shared_ptr<GidPool> gids, SlirpOptions slirp)
-        : firewall_(std::move(fw)), gids_(std::move(gids)), slirp_(std::move(slirp)) {}
+        : firewall_(std::move(fw)),
+          gids_(std::move(gids)),
+          slirp_(std::move(slirp)),
+          reaper_(std::make_shared<LinkReaper>()) {}
 
-    Firewall firewall_;
+    Firewall firewall_;  // destroyed last: after every stack is gone
     std::shared_ptr<GidPool> gids_;
     SlirpOptions slirp_;
+    std::shared_ptr<LinkReaper> reaper_;
 };
 
 }  // namespace sbx::network

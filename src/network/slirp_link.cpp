@@ -73,7 +73,14 @@ long raw(long nr, long a = 0, long b = 0, long c = 0) { return ::syscall(nr, a, 
 
 }  // namespace
 
-sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pidfd, GidLease gid) {
+SlirpLink::~SlirpLink() {
+    if (!process_.running() || !reaper_) return;  // members: kill, reap, free the gid
+    (void)sys::raw_pidfd_send_signal(process_.pidfd(), SIGKILL);
+    reaper_->adopt(std::move(process_), std::move(gid_));
+}
+
+sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pidfd, GidLease gid,
+                                        std::shared_ptr<LinkReaper> reaper) {
     SBX_TRY(auto ready, make_pipe());
     SBX_TRY(auto exit_pipe, make_pipe());
     // argv and envp exist before the fork: the child must not allocate.
@@ -102,6 +109,7 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pid
         return pidfd.error();
     }
     SlirpLink link;
+    link.reaper_ = std::move(reaper);
     link.gid_ = std::move(gid);
     link.ready_read_ = std::move(ready.first);
     link.exit_write_ = std::move(exit_pipe.second);

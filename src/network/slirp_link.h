@@ -10,9 +10,11 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "network/gid_pool.h"
+#include "network/link_reaper.h"
 #include "sys/child_process.h"
 #include "sys/error.h"
 #include "sys/unique_fd.h"
@@ -28,17 +30,20 @@ class SlirpLink {
 public:
     SlirpLink() = default;
     SlirpLink(SlirpLink&&) noexcept = default;
-    SlirpLink& operator=(SlirpLink&&) noexcept = default;
+    SlirpLink& operator=(SlirpLink&&) = delete;
     SlirpLink(const SlirpLink&) = delete;
     SlirpLink& operator=(const SlirpLink&) = delete;
-    ~SlirpLink() = default;  // closes the exit pipe, SIGKILLs and reaps; then frees the gid
+    // SIGKILLs the process and hands it with its gid to the reaper (the gid is free once the
+    // process is reaped); without a reaper, kills and reaps here.
+    ~SlirpLink();
 
     // Starts slirp4netns for the network namespace of the process behind `run_pidfd` (which
     // must stay alive until ready). Returns at once; ready_fd() then reads one byte once tap0
     // is configured, or EOF if slirp4netns failed. Errors: Step::fork / setns / pipe.
     // Safe in a multi-threaded process: the child makes raw system calls only, then execs.
     [[nodiscard]] static sys::Result<SlirpLink> start(const SlirpOptions& options, int run_pidfd,
-                                                      GidLease gid);
+                                                      GidLease gid,
+                                                      std::shared_ptr<LinkReaper> reaper = nullptr);
 
     [[nodiscard]] int ready_fd() const noexcept { return ready_read_.get(); }
     // After ready_fd() gave EOF: reaps the process and says which step failed.
@@ -47,7 +52,8 @@ public:
     [[nodiscard]] std::uint32_t gid() const noexcept { return gid_.gid(); }
 
 private:
-    GidLease gid_;               // destroyed last: the gid is free only once the process is gone
+    std::shared_ptr<LinkReaper> reaper_;
+    GidLease gid_;               // destroyed after the process: the gid is free once it is gone
     sys::UniqueFd ready_read_;
     sys::UniqueFd exit_write_;   // closing it tells slirp4netns to exit
     sys::ChildProcess process_;  // destroyed first

@@ -6,6 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <utility>
+
 #include "log/log.h"
 
 namespace sbx::pool {
@@ -108,9 +110,11 @@ asio::awaitable<Result<PreparedRun>> RunFactory::take(ZygoteKind kind, bool netw
     co_return co_await make(kind, network);
 }
 
+// Tops the stock up with runs prepared side by side (PREFORK_RUNS at most in flight): a run's
+// preparation mostly waits on other processes (zygote fork, set-up, the network stack), so
+// one at a time could not keep up with back-to-back requests.
 asio::awaitable<void> RunFactory::keep_stocked(StockKey key) {
-    const ZygoteKind kind = key.kind;
-    auto& timer = wakeups_[key];  // on the strand: no lock needed for wakeups_
+    auto& timer = wakeups_[key];  // on the strand: no lock needed for wakeups_, in_flight_
     timer = std::make_unique<asio::steady_timer>(strand_);
     while (!stopped_.load()) {
         std::size_t have = 0;
@@ -118,21 +122,36 @@ asio::awaitable<void> RunFactory::keep_stocked(StockKey key) {
             std::lock_guard lock(mu_);
             have = stock_[key].size();
         }
-        if (have < cfg_.prefork_runs && zygotes_.ready_count() > 0) {
-            auto run = co_await make(kind, key.network);
-            if (run) {
-                std::lock_guard lock(mu_);
-                log::debug("prepared run stocked", {{"box", run->run_id}, {"kind", to_string(kind)},
-                                                    {"network", key.network ? 1 : 0}});
-                if (!stopped_.load()) stock_[key].push_back(std::move(*run));
-                continue;
+        const bool failed = std::exchange(failed_[key], false);
+        if (!failed && zygotes_.ready_count() > 0) {
+            while (have + in_flight_[key] < cfg_.prefork_runs) {
+                ++in_flight_[key];
+                asio::co_spawn(strand_, refill_one(key), [](const std::exception_ptr& e) {
+                    if (e) log::error("prefork ended by an exception");
+                });
             }
-            log::warn("prefork failed", {{"kind", to_string(kind)}, {"error", run.error().render()}});
         }
-        // Sleep until a run is taken (wake) or, after a failure or without zygotes, a while.
-        timer->expires_after(std::chrono::milliseconds(have < cfg_.prefork_runs ? 200 : 60000));
+        // Sleep until a run is taken or made (wake) or, after a failure or without zygotes,
+        // a while.
+        const bool short_nap = failed || zygotes_.ready_count() == 0;
+        timer->expires_after(std::chrono::milliseconds(short_nap ? 200 : 60000));
         co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
     }
+}
+
+asio::awaitable<void> RunFactory::refill_one(StockKey key) {
+    auto run = co_await make(key.kind, key.network);
+    --in_flight_[key];  // back on the strand
+    if (run) {
+        std::lock_guard lock(mu_);
+        log::debug("prepared run stocked", {{"box", run->run_id}, {"kind", to_string(key.kind)},
+                                            {"network", key.network ? 1 : 0}});
+        if (!stopped_.load()) stock_[key].push_back(std::move(*run));
+    } else {
+        failed_[key] = true;
+        log::warn("prefork failed", {{"kind", to_string(key.kind)}, {"error", run.error().render()}});
+    }
+    if (auto it = wakeups_.find(key); it != wakeups_.end() && it->second) it->second->cancel();
 }
 
 }  // namespace sbx::pool

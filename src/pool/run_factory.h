@@ -42,6 +42,7 @@ private:
         auto operator<=>(const StockKey&) const = default;
     };
     boost::asio::awaitable<void> keep_stocked(StockKey key);
+    boost::asio::awaitable<void> refill_one(StockKey key);
     std::optional<PreparedRun> pop(StockKey key);
     void wake(StockKey key);
     [[nodiscard]] std::vector<StockKey> stock_keys() const;
@@ -56,6 +57,8 @@ private:
     mutable std::mutex mu_;
     std::map<StockKey, std::deque<PreparedRun>> stock_;
     std::map<StockKey, std::unique_ptr<boost::asio::steady_timer>> wakeups_;  // strand only
+    std::map<StockKey, unsigned> in_flight_;  // strand only: runs being prepared for the stock
+    std::map<StockKey, bool> failed_;         // strand only: the last preparation failed
     std::atomic<std::uint64_t> next_id_{1};
     std::atomic<bool> stopped_{false};
 };

@@ -122,6 +122,26 @@ TEST(NetworkSlirpLink, ConfiguresTapInTheRunsNamespaceAndGoesAway) {
     EXPECT_EQ(pool->available(), 2U);    // its gid is back
 }
 
+TEST(NetworkSlirpLink, WithAReaperTheDestructorDoesNotWaitAndTheGidReturnsAfterTheExit) {
+    if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns not installed";
+    auto pool = std::make_shared<GidPool>(2504096, 1);
+    auto reaper = std::make_shared<LinkReaper>();
+    NetnsChild child;
+    pid_t slirp_pid = -1;
+    {
+        auto link = SlirpLink::start(SlirpOptions{}, child.pidfd.get(), std::move(*pool->acquire()), reaper);
+        ASSERT_TRUE(link) << link.error().render();
+        ASSERT_TRUE(wait_readable(link->ready_fd(), 5000));
+        slirp_pid = link->pid();
+        EXPECT_EQ(pool->available(), 0U);
+    }
+    // Killed, and either still dying (held by the reaper, gid not yet free) or reaped.
+    for (int i = 0; i < 200 && pool->available() == 0; ++i) ::usleep(10000);
+    EXPECT_EQ(pool->available(), 1U);
+    EXPECT_EQ(reaper->pending(), 0U);
+    EXPECT_NE(::kill(slirp_pid, 0), 0);  // reaped: no zombie left either
+}
+
 TEST(NetworkSlirpLink, ANamespaceThatIsGoneGivesEofAndTheFailingStep) {
     if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns not installed";
     auto pool = std::make_shared<GidPool>(2504096, 1);
