@@ -3,7 +3,8 @@
 `NetHost(name, host_addr, peer_addr)` creates namespace `name`, a veth pair (host side
 `host_addr`/24, namespace side `peer_addr`/24) and an HTTP server in the namespace on
 `peer_addr` on ports PORT and PORT + 1, serving a page whose <title> is the host's name and
-a blob of `blob_bytes`.
+a blob of `blob_bytes`, and a DNS server on port 53 that answers every A question with
+`peer_addr`.
 The host routes to it directly (connected route). Everything is removed by close().
 Traffic stays on this machine: nothing here reaches any other address.
 """
@@ -27,7 +28,25 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *a):
         pass
-import threading
+import socket, struct, threading
+
+def dns():
+    # A resolver for the tests: every A question is answered with this host's address.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((sys.argv[3], 53))
+    addr = socket.inet_aton(sys.argv[3])
+    while True:
+        q, peer = sock.recvfrom(512)
+        end = q.index(b"\0", 12) + 5  # the question: name, type, class
+        qtype = struct.unpack("!H", q[end - 4:end - 2])[0]
+        answers = 1 if qtype == 1 else 0
+        head = q[:2] + struct.pack("!HHHHH", 0x8180, 1, answers, 0, 0)
+        body = q[12:end]
+        if answers:
+            body += b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + addr
+        sock.sendto(head + body, peer)
+
+threading.Thread(target=dns, daemon=True).start()
 second = http.server.ThreadingHTTPServer((sys.argv[3], int(sys.argv[4]) + 1), H)
 threading.Thread(target=second.serve_forever, daemon=True).start()
 http.server.ThreadingHTTPServer((sys.argv[3], int(sys.argv[4])), H).serve_forever()

@@ -24,6 +24,8 @@ SERVER_ENV = {
     "NETWORK_BANDWIDTH": str(BANDWIDTH),
     # One port of the private test host is let through; its other port stays blocked.
     "NETWORK_ALLOW": "10.231.0.2:%d" % NetHost.PORT,
+    # The public test host is also the runs' resolver (it answers every name with itself).
+    "NETWORK_DNS": "198.51.100.2",
 }
 PREPARED_NETWORK_RUNS = 4  # PREFORK_RUNS (2) x zygote kinds (lean, full)
 
@@ -103,6 +105,18 @@ print(r.status_code, soup.title.string, soup.find(id="m").text)
     assert res["status"] == "ok", res.brief()
     name = hosts["public"].name
     assert res["stdout"] == "200 %s hello from %s\n" % (name, name)
+
+
+def test_names_resolve_through_network_dns(run, hosts):
+    code = """
+import socket, requests
+print(open("/etc/resolv.conf").read().split())
+print(socket.gethostbyname("files.pysandbox-test.example"))
+print(requests.get("http://files.pysandbox-test.example:%d/", timeout=10).status_code)
+""" % NetHost.PORT
+    res = run(code, timeout=20)
+    assert res["status"] == "ok", res.brief()
+    assert res["stdout"].splitlines() == ["['nameserver', '198.51.100.2']", "198.51.100.2", "200"]
 
 
 def test_host_loopback_own_addresses_private_and_metadata_fail_fast(run, hosts):
