@@ -6,6 +6,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -48,11 +49,14 @@ struct Killer {
 };
 
 // Receives messages until the monitor's "exit" (or EOF); notes "policy" and "error" on the way.
-asio::awaitable<void> await_exit(Channel& ch, RunFacts& facts) {
+// EOF before "exit": the monitor is gone (killed from outside, or its zygote died) and nobody
+// will report G's end, so G is killed now instead of running on, unwatched, to the deadline.
+asio::awaitable<void> await_exit(Channel& ch, RunFacts& facts, Killer& killer) {
     for (;;) {
         auto msg = co_await ch.receive();
         if (!msg) {
             if (!is_eof(msg.error())) facts.protocol_error = msg.error();
+            killer();
             co_return;
         }
         const auto type = msg->type();
@@ -123,7 +127,7 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
     if (auto w = write_inputs(run.workdir.get(), inputs, owner); !w) co_return failed_outcome(w.error());
     if (auto go = run.channel->send(json::object{{"type", "go"}}); !go) co_return failed_outcome(go.error());
     const auto started = std::chrono::steady_clock::now();
-    co_await ((out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts)) ||
+    co_await ((out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts, killer)) ||
               watchdog(request.timeout, settings.kill_grace, facts, killer));
     RunOutcome out;
     out.execution_time = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -152,6 +156,11 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
     log::debug("run phases", {{"box", run.run_id}, {"run_us", out.execution_time.count()},
                               {"total_us", std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::steady_clock::now() - started).count()}});
+    // Everything of the run is dead and collected: removing its cgroup (one rmdir per
+    // hierarchy), closing its fds and cutting its network link happen after the response is
+    // on its way — a handler queued behind this coroutine's continuation, whose socket write
+    // is attempted at once.
+    asio::post(ex, [remains = std::move(run)]() mutable { PreparedRun gone = std::move(remains); });
     co_return out;
 }
 
