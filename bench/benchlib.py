@@ -63,6 +63,9 @@ FILES_CODE = (
     "        f.write(data.upper())\n"
     "print('done')\n")
 
+# The egress payloads' code (issue 6): print plus the run's last network interface.
+NET_PRINT = 'import socket; print("hi", socket.if_nameindex()[-1][1])'
+
 # key -> (label, request body, substrings every good response must contain)
 PAYLOADS = {
     # bench/run_bench (issue 5)
@@ -82,9 +85,10 @@ PAYLOADS = {
     "pandas-import": ("import pandas", {"code": "import pandas; print(pandas.__version__)"}, []),
     "out1m": ("1 MiB stdout", {"code": "import sys; sys.stdout.write('x' * 1048576)"},
               ['"stdout_truncated":false']),
-    # issue 6 (egress): the same print with the per-request network flag; see run_bench --egress
-    "print-net": ("print(\"hi\"), network true", {"code": 'print("hi")', "network": True},
-                  ['"stdout":"hi\\n"']),
+    # issue 6 (egress): print plus the run's last interface (tap0 proves the link is up; lo
+    # without network), with the per-request network flag; see run_bench --egress
+    "print-net": ("print(\"hi\"), network true", {"code": NET_PRINT, "network": True},
+                  ['"stdout":"hi tap0\\n"']),
 }
 
 for _k in ("print", "pandas", "mpl", "files", "sleep", "pandas-import", "out1m", "print-net"):

@@ -9,6 +9,7 @@ public:
     explicit SlirpRunNetwork(network::SlirpLink link) : link_(std::move(link)) {}
     [[nodiscard]] int ready_fd() const override { return link_.ready_fd(); }
     [[nodiscard]] std::string failure() override { return link_.failure(); }
+    [[nodiscard]] bool alive() const override { return link_.alive(); }
 
 private:
     network::SlirpLink link_;

@@ -77,8 +77,7 @@ sys::Result<SlirpLink> Egress::link(int run_pidfd) {
 }
 
 std::string Egress::describe() const {
-    return "egress through slirp4netns per run; firewall table inet " + firewall_.table() +
-           "; " + std::to_string(gids_->available()) + " of " + std::to_string(kGidCount) + " links free";
+    return "egress through slirp4netns per run; firewall table inet " + firewall_.table();
 }
 
 }  // namespace sbx::network

@@ -2,6 +2,7 @@
 #include "network/slirp_link.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/close_range.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -115,6 +116,12 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pid
     link.exit_write_ = std::move(exit_pipe.second);
     link.process_ = sys::ChildProcess{pid, std::move(*pidfd)};
     return link;
+}
+
+bool SlirpLink::alive() const {
+    if (!process_.running()) return false;
+    pollfd p{process_.pidfd(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
 }
 
 std::string SlirpLink::failure() {

@@ -48,6 +48,8 @@ public:
     [[nodiscard]] int ready_fd() const noexcept { return ready_read_.get(); }
     // After ready_fd() gave EOF: reaps the process and says which step failed.
     [[nodiscard]] std::string failure();
+    // The process has not exited (its pidfd is not readable).
+    [[nodiscard]] bool alive() const;
     [[nodiscard]] pid_t pid() const noexcept { return process_.pid(); }
     [[nodiscard]] std::uint32_t gid() const noexcept { return gid_.gid(); }
 

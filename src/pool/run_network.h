@@ -18,6 +18,8 @@ public:
     [[nodiscard]] virtual int ready_fd() const = 0;
     // After EOF on ready_fd(): what went wrong.
     [[nodiscard]] virtual std::string failure() = 0;
+    // False once the link's process has exited (e.g. killed from outside).
+    [[nodiscard]] virtual bool alive() const = 0;
 };
 
 class RunNetworkFactory {

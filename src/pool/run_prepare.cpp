@@ -99,6 +99,7 @@ PreparedRun::~PreparedRun() {
 
 bool PreparedRun::usable() const {
     if (!pidfd || !channel) return false;
+    if (link && !link->alive()) return false;  // its network stack is gone
     pollfd p{pidfd.get(), POLLIN, 0};  // a pidfd polls readable once the process has exited
     return ::poll(&p, 1, 0) == 0;
 }

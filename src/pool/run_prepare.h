@@ -31,7 +31,8 @@ struct PreparedRun {
     PreparedRun& operator=(const PreparedRun&) = delete;
     ~PreparedRun();  // an unused run is killed; its group removed
 
-    // False once G has died (e.g. its zygote was lost): such a run must be discarded.
+    // False once G has died (e.g. its zygote was lost) or its network stack has: such a run
+    // must be discarded.
     [[nodiscard]] bool usable() const;
 
     std::shared_ptr<Zygote> zygote;  // keeps the zygote object alive for the run's life

@@ -218,3 +218,29 @@ print(n, round(time.monotonic() - t, 2))
     # 1 MiB at 256 KiB/s with a one-second burst is ~3 s; policing drops packets and TCP backs
     # off, so the bound is approximate (measured 2.3 s). Unbounded on loopback: ~10 ms.
     assert float(seconds) >= 1.5, res["stdout"]
+
+
+def test_a_prepared_run_whose_stack_was_killed_is_not_used(server, run, hosts):
+    """Network stacks killed from outside: the prepared runs holding them are dropped, and the
+    next network run still gets a working link (a fresh one)."""
+    import os
+    import signal
+    from conftest import EGRESS_GIDS, _ppid, _proc_pids, _read, wait_until
+
+    def state(pid):
+        return _read("/proc/%d/stat" % pid).rsplit(")", 1)[-1].split()[:1]
+
+    killed = []
+    for pid in _proc_pids():  # this server's stacks only: its direct children in the gid range
+        gid_line = next((l for l in _read("/proc/%d/status" % pid).splitlines()
+                         if l.startswith("Gid:")), "")
+        if gid_line and int(gid_line.split()[1]) in EGRESS_GIDS and _ppid(pid) == server.pid:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+    assert killed
+    # Dead (a zombie until the server drops the prepared run holding it) before the request:
+    # a stack dying while its run is being taken is that run's failure, not avoidable.
+    assert not wait_until(lambda: [p for p in killed if state(p) not in ([], ["Z"])], 5)
+    res = run("import requests; print(requests.get('%s/', timeout=10).status_code)"
+              % hosts["public"].url, timeout=20)
+    assert res["status"] == "ok" and res["stdout"] == "200\n", res.brief()
