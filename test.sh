@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up everything, builds, and runs every test. Options:
-#   --sanitize   build with ASan+UBSan (build-asan/) and run the unit and integration tests
+# Sets up everything, builds, and runs every test (build/), then builds only the unit tests with
+# ASan+UBSan (build-asan/) and runs them again. Options:
+#   --sanitize   build everything with ASan+UBSan (build-asan/) and run the unit and integration tests
 #   --fuzz       after the normal suite, run each libFuzzer target for FUZZ_SECONDS (default 60)
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -14,10 +15,19 @@ for a in "$@"; do
 done
 ./scripts/setup.sh
 jobs=$(nproc)
+# Any sanitizer report fails its test: ASan (with LeakSanitizer) halts on its first report, UBSan
+# is built without recovery (-fno-sanitize-recover) and told to halt here too, with the stack.
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# build-asan/: ASan+UBSan; with targets named, only those and what they link are built.
+sanitized() {
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSBX_SANITIZE=ON >/dev/null
+    cmake --build build-asan -j "$jobs" ${1:+--target $1}
+}
 
 if [ "$mode" = sanitize ]; then
-    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSBX_SANITIZE=ON >/dev/null
-    cmake --build build-asan -j "$jobs"
+    sanitized
     (cd build-asan && ctest --output-on-failure --timeout 600 -L 'unit|integration')
     exit
 fi
@@ -25,6 +35,9 @@ fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
 (cd build && ctest --output-on-failure --timeout 600)
+
+sanitized unit_tests
+(cd build-asan && ctest --output-on-failure --timeout 600 -L unit)
 
 if [ "$mode" = fuzz ]; then
     command -v clang++ >/dev/null || apt-get install -y -qq --no-install-recommends clang >/dev/null

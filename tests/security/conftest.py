@@ -7,7 +7,8 @@ test's marker in any /proc/*/cmdline, run cgroups, mounts, /tmp); after the whol
 server must still be healthy with its fd count back at the baseline.
 
 The suite uses its own SANDBOX_UID_BASE and CGROUP_PREFIX so that other servers on the
-same host (other engineers, other test files) cannot make a host check fail or pass.
+same host (other engineers, other test files) cannot make a host check fail or pass; set
+PYSANDBOX_SEC_UID_BASE and PYSANDBOX_SEC_CGROUP_PREFIX to run two copies of it side by side.
 """
 import base64
 import json
@@ -30,6 +31,8 @@ START_TIMEOUT_S = 60
 # Host uids of the sandboxes: base = the zygote (uid 0 inside), base + 1 = runs (uid 1000).
 UID_BASE = int(os.environ.get("PYSANDBOX_SEC_UID_BASE", "1600000"))
 SANDBOX_UIDS = (UID_BASE, UID_BASE + 1)
+# Each file's server: cgroups named PREFIX-<file name>.
+CGROUP_PREFIX = os.environ.get("PYSANDBOX_SEC_CGROUP_PREFIX", "pysbx-sec")
 
 # Limits set explicitly so the tests can assert exact numbers (small ones keep bombs fast).
 MiB = 1 << 20
@@ -253,7 +256,7 @@ class Server:
         binary = os.environ.get("PYSANDBOX_BIN", "")
         if not binary or not os.access(binary, os.X_OK):
             pytest.skip("PYSANDBOX_BIN does not name an executable pysandbox binary")
-        self.prefix = ("pysbx-sec-" + re.sub(r"[^A-Za-z0-9_-]", "-", name))[:64]
+        self.prefix = (CGROUP_PREFIX + "-" + re.sub(r"[^A-Za-z0-9_-]", "-", name))[:64]
         self.log = []
         self._port = None
         self._ready = threading.Event()
@@ -430,6 +433,17 @@ class HostBaseline:
         procs = sandbox_processes()
         pids = {pid for pid, _ in procs}
         return {k for k in procs if _ppid(k[0]) not in pids}
+
+    def adopt_new_zygotes(self):
+        """After a test killed a zygote: its replacement (a child of the server's spawner with
+        the zygote uid) joins the baseline. Returns what was adopted; any other new process
+        stays a problem."""
+        new = {k for k in self.zygote_processes() - self.zygotes
+               if _ppid(_ppid(k[0]) or 0) == self.server.pid and
+               set(_proc_ids(k[0]) or ()) == {UID_BASE}}
+        self.zygotes |= new
+        self.processes |= new
+        return new
 
     def problems(self, markers=()):
         out = []

@@ -1,6 +1,7 @@
 """Resource attacks: fork/thread bombs, memory bombs, disk and inode fill, output floods, CPU
 spin and daemons that try to outlive their run. Each checks the verdict, the server's health
 and that nothing of the run is left on the host."""
+import base64
 import errno
 import signal
 
@@ -160,6 +161,52 @@ def test_disk_fill_is_bounded_and_host_disk_untouched(server, run, host_clean):
     # concurrently, hence the margin); host_clean also looks for the marker-named files.
     for path, free in before.items():
         assert free - after.get(path, free) < LIMITS["TMP_SIZE_LIMIT"], (path, free, after)
+    server.assert_healthy()
+
+
+FILL_UNCAUGHT = r"""
+import os
+M = %r
+n = 0
+try:
+    while True:  # /tmp full first, and left full
+        with open("/tmp/%%s-%%d" %% (M, n), "wb") as f:
+            f.write(b"\xa5" * (1 << 20))
+        n += 1
+except OSError as e:
+    print("tmp", e.errno, flush=True)
+n = 0
+while True:  # then the work dir, until an ENOSPC the program does not catch ends it
+    with open("/work/%%s-%%03d" %% (M, n), "wb") as f:
+        f.write(b"\x5a" * (1 << 20))
+    n += 1
+"""
+
+FRESH_DIRS = r"""
+import json, os
+st = os.statvfs("/work")
+print(json.dumps({"work": sorted(os.listdir("/work")), "tmp": os.listdir("/tmp"),
+                  "work_used": (st.f_blocks - st.f_bfree) * st.f_frsize}))
+"""
+
+
+def test_work_dir_and_tmp_filled_until_enospc_end_the_run_clearly(server, run, host_clean):
+    m = marker("full")
+    host_clean.append(m)
+    r = run(FILL_UNCAUGHT % m, timeout=15)
+    assert r["status"] == "error" and r["success"] is False and r["exit_code"] == 1, r.brief()
+    assert r["error"] == "Code execution failed", r.brief()
+    assert r["stdout"] == "tmp %d\n" % errno.ENOSPC, r.brief()
+    assert r["stderr"].splitlines()[-1] == "OSError: [Errno 28] No space left on device", r.brief()
+    # The full work dir comes back as output files, bounded by its size.
+    sizes = [len(base64.b64decode(v)) for k, v in r["files"].items() if k.startswith(m)]
+    assert len(sizes) == len(r["files"]) and sum(sizes) <= LIMITS["WORKDIR_SIZE_LIMIT"], r.brief()
+    assert sum(sizes) >= LIMITS["WORKDIR_SIZE_LIMIT"] - 2 * MiB, sum(sizes)
+    assert r.elapsed < 10, r.elapsed
+    # The next run starts with an empty work dir and /tmp: nothing of the full ones is left.
+    res = run(FRESH_DIRS, timeout=5).result()
+    assert res["work"] == ["main.py"] and res["tmp"] == [], res
+    assert res["work_used"] < MiB, res
     server.assert_healthy()
 
 
