@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <set>
 #include <variant>
 
 #include "api/base64.h"
@@ -161,11 +162,32 @@ ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const conf
                            "\"network\": true cannot be granted");
     }
     sandbox::RunRequest run;
+    std::uint64_t total = request.code.size();  // main.py is written to the work dir too
     for (auto& [name, b64] : request.files) {
         std::string decoded;
         if (auto problem = file_problem(name, b64, cfg, decoded))
             return bad_request(std::move(*problem));
+        total += decoded.size();
         run.files.push_back(sandbox::InputFile{std::move(name), std::move(decoded)});
+    }
+    // The work dir is a tmpfs of WORKDIR_SIZE_LIMIT bytes and WORKDIR_MAX_FILES inodes: inputs
+    // that cannot fit are the request's fault, said before any sandbox is used.
+    if (total > cfg.workdir_size_bytes) {
+        return bad_request("Input files too large: " + std::to_string(total) +
+                           " bytes with main.py (the work directory holds " +
+                           std::to_string(cfg.workdir_size_bytes) + ")");
+    }
+    std::set<std::string_view> dirs;  // sub-directories the names create: an inode each
+    for (const auto& f : run.files) {
+        std::string_view n = f.name;
+        for (auto slash = n.find('/'); slash != std::string_view::npos; slash = n.find('/', slash + 1)) {
+            dirs.insert(n.substr(0, slash));
+        }
+    }
+    if (const std::uint64_t inodes = run.files.size() + dirs.size() + 2; inodes > cfg.workdir_max_inodes) {
+        return bad_request("Too many input files: " + std::to_string(run.files.size()) + " files and " +
+                           std::to_string(dirs.size()) + " directories (the work directory holds " +
+                           std::to_string(cfg.workdir_max_inodes) + " entries)");
     }
     run.request_id = std::move(request_id);
     run.code = std::move(request.code);

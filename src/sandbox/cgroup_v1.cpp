@@ -144,6 +144,13 @@ Result<void> write_v1_limits(const V1Dirs& run, const V1Dirs& base, const Cgroup
 class V1Manager final : public CgroupManager {
 public:
     explicit V1Manager(V1Dirs base) : base_(std::move(base)) {}
+    V1Manager(const V1Manager&) = delete;
+    V1Manager& operator=(const V1Manager&) = delete;
+    // The prefix directories go with the last server using them (rmdir fails while another
+    // server's run groups are inside: those stay).
+    ~V1Manager() override {
+        for (const auto& d : base_.distinct()) (void)cgfs::remove_dir(d);
+    }
 
     CgroupVersion version() const noexcept override { return CgroupVersion::v1; }
     std::string describe() const override {

@@ -98,6 +98,10 @@ Result<void> write_v2_limits(const fs::path& run, const CgroupLimits& l) {
 class V2Manager final : public CgroupManager {
 public:
     explicit V2Manager(fs::path base) : base_(std::move(base)) {}
+    V2Manager(const V2Manager&) = delete;
+    V2Manager& operator=(const V2Manager&) = delete;
+    // The prefix directory goes with the last server using it (see V1Manager).
+    ~V2Manager() override { (void)cgfs::remove_dir(base_); }
 
     CgroupVersion version() const noexcept override { return CgroupVersion::v2; }
     std::string describe() const override { return "cgroup v2: " + base_.string(); }

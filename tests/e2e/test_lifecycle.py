@@ -42,7 +42,7 @@ def leftovers():
             found.append("network stack %s" % p)
     for root, dirs, _ in os.walk("/sys/fs/cgroup"):
         if os.path.basename(root) == PREFIX:
-            found += ["cgroup %s/%s" % (root, d) for d in dirs]
+            found += ["cgroup %s/%s" % (root, d) for d in dirs] + ["cgroup prefix dir %s" % root]
             dirs.clear()
     tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
     found += ["nft table %s" % t for t in tables.split() if t == TABLE]

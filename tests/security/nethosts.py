@@ -64,6 +64,13 @@ class NetHost:
         self.name, self.addr, self.host_addr = name, peer_addr, host_addr
         self.veth = ("v" + name)[:15]
         self.close()  # a previous run killed midway
+        try:
+            self._create(name, host_addr, peer_addr, blob_bytes)
+        except BaseException:
+            self.close()  # nothing half-made stays on the host
+            raise
+
+    def _create(self, name, host_addr, peer_addr, blob_bytes):
         _ip("netns", "add", name)
         _ip("link", "add", self.veth, "type", "veth", "peer", "name", "eth0", "netns", name)
         _ip("addr", "add", host_addr + "/24", "dev", self.veth)
@@ -84,7 +91,6 @@ class NetHost:
                     break
             except requests.RequestException:
                 if time.monotonic() > deadline:
-                    self.close()
                     raise
                 time.sleep(0.05)
 

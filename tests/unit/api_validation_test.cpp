@@ -172,6 +172,18 @@ TEST_F(Validation, FileChecks) {
            R"j({"detail":"File too large: 'a.txt' is 3 bytes (maximum 2)"})j");
 }
 
+TEST_F(Validation, InputsMustFitTheWorkDirectory) {
+    cfg.workdir_size_bytes = 6;  // "abc" + "abc" + main.py "x" = 7 bytes
+    expect(R"({"code":"x","files":{"a.txt":"YWJj","b.txt":"YWJj"}})", 400,
+           R"j({"detail":"Input files too large: 7 bytes with main.py (the work directory holds 6)"})j");
+    EXPECT_EQ(check(R"({"code":"x","files":{"a.txt":"YWJj"}})").status, 200u);
+    cfg.workdir_size_bytes = 1 << 20;
+    cfg.workdir_max_inodes = 5;  // root entry + main.py + 2 files + 1 directory = 5: fits
+    EXPECT_EQ(check(R"({"code":"x","files":{"d/a":"YQ==","d/b":"YQ=="}})").status, 200u);
+    expect(R"({"code":"x","files":{"d/a":"YQ==","e/b":"YQ=="}})", 400,
+           R"j({"detail":"Too many input files: 2 files and 2 directories (the work directory holds 5 entries)"})j");
+}
+
 TEST_F(Validation, NetworkFlag) {
     auto refused = check(R"({"code":"x","network":true})");  // NETWORK_MODE=none (default)
     EXPECT_EQ(refused.status, 400u);
