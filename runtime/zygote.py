@@ -52,13 +52,32 @@ def _handle_run(msg, fds, flt, control):
         return
     sys.stdout.flush()
     sys.stderr.flush()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError as e:  # out of pids (RLIMIT_NPROC, pids cgroup) or memory: this run only
+        _log("run %r: fork_monitor failed: %s" % (msg.get("id"), e))
+        _report_on_run_socket(msg, named["run"][0], "fork_monitor", e)
+        protocol.close_all(fds)
+        return
     if pid == 0:
         try:
             monitor.main(msg, named, flt, [control.fileno(), FILTER_FD])
         finally:
             os._exit(127)
     protocol.close_all(fds)
+
+
+def _report_on_run_socket(msg, run_fd, step, err):
+    """Send the run's `error` message as its monitor would have; run_fd is left open."""
+    sock = None
+    try:
+        sock = socket.socket(fileno=run_fd)
+        protocol.send_error(sock, step, err.errno or 0, "monitor of run %s" % msg.get("id"))
+    except (OSError, protocol.ProtocolError) as e:  # the server gave up on this run
+        _log("run %r: cannot report %s: %s" % (msg.get("id"), step, e))
+    finally:
+        if sock is not None:
+            sock.detach()  # closed with the run's other fds
 
 
 def _serve(control, flt):

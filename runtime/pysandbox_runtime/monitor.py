@@ -44,9 +44,8 @@ def main(run, named, flt, inherited):
             unshare(_NS)
             pid = os.fork()
         except (SetupError, OSError) as e:
-            step = getattr(e, "step", "fork_run")
-            protocol.send(sock, {"type": "error", "step": step, "errno": e.errno or 0,
-                                 "detail": getattr(e, "detail", str(e))})
+            protocol.send_error(sock, getattr(e, "step", "fork_run"), e.errno or 0,
+                                getattr(e, "detail", str(e)))
             os._exit(127)
         if pid == 0:
             run_child.main(sock, run, named, flt)  # never returns

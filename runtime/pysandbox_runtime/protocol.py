@@ -55,6 +55,15 @@ def recv(sock):
     return msg, fds
 
 
+def send_error(sock, step, err, detail):
+    """Report a failed set-up step: {"type":"error","step","errno","detail"}.
+
+    `step` is one of the names docs/ARCHITECTURE.md lists; the server shows any other name
+    as a protocol error.
+    """
+    send(sock, {"type": "error", "step": step, "errno": err, "detail": detail})
+
+
 def close_all(fds):
     """Close every fd in fds, ignoring ones already closed."""
     for fd in fds:

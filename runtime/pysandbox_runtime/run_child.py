@@ -107,6 +107,6 @@ def main(sock, run, named, flt):
 
 def _report(sock, step, err, detail):
     try:
-        protocol.send(sock, {"type": "error", "step": step, "errno": err, "detail": detail})
+        protocol.send_error(sock, step, err, detail)
     finally:
         os._exit(127)

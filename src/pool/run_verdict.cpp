@@ -1,6 +1,7 @@
 // Verdict rules: policy > set-up failure > timeout > output flood > memory > signal > exit code.
 #include "pool/run_verdict.h"
 
+#include <array>
 #include <csignal>
 
 namespace sbx::pool {
@@ -10,10 +11,36 @@ using sys::SysError;
 
 namespace {
 
+// Every step name the Python runtime sends in an `error` message (docs/ARCHITECTURE.md, "Wire
+// protocol"), by the process that reports it. tests/runtime/test_step_names.py checks that the
+// runtime sends no other name; a name outside this list is a protocol error.
+constexpr std::array kRuntimeSteps{
+    // zygote
+    Step::fork_monitor,
+    // monitor (C); G's unshare of its cgroup namespace reports `unshare` too
+    Step::unshare,
+    Step::fork_run,
+    // run (G), in set-up order
+    Step::cgroup_join,
+    Step::sethostname,
+    Step::mount_private,
+    Step::mount_tmpfs,
+    Step::mount_proc,
+    Step::mask_proc,
+    Step::loopback_up,
+    Step::drop_caps,
+    Step::set_ids,
+    Step::no_new_privs,
+    Step::rlimit,
+    Step::seccomp_load,
+    Step::prctl,
+    Step::wait_go,
+    Step::internal,
+};
+
 Step step_from_name(std::string_view name) {
-    for (int i = 0; i <= static_cast<int>(Step::run_protocol); ++i) {
-        auto s = static_cast<Step>(i);
-        if (sys::to_string(s) == name) return s;
+    for (const Step step : kRuntimeSteps) {
+        if (sys::to_string(step) == name) return step;
     }
     return Step::run_protocol;
 }

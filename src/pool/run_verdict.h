@@ -24,6 +24,7 @@ struct RunFacts {
 };
 
 // {"type":"error","step":"mount_tmpfs","errno":1,"detail":"/work"} -> SysError.
+// A step name the runtime does not send gives Step::run_protocol, the name kept in detail.
 sys::SysError setup_error_from(const boost::json::object& body);
 
 // Fills verdict, exit_code, signal, failure, cpu/memory figures. First verdict that applies wins.

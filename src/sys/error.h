@@ -11,25 +11,29 @@ namespace sbx::sys {
 
 // Every step that can fail while setting up, running or tearing down a sandbox.
 // Add new steps at the end of their group; names are stable (they appear in logs and responses).
+// The Python runtime names its failed steps with these names too (the list it may send is in
+// pool/run_verdict.cpp); `internal` is its report of an exception that no step caught.
 enum class Step : std::uint8_t {
     // generic
     open, read, write, close, stat, mkdir, rmdir, unlink, socket, sendmsg, recvmsg, pipe, fcntl,
     memfd, chown, poll, signal, waitpid,
     // process creation and namespaces
     fork, clone, pidfd_open, pidfd_signal, uid_map, gid_map, setgroups, setuid, setgid, unshare,
-    prctl, execve, capabilities, sethostname,
+    prctl, execve, capabilities, sethostname, fork_monitor, fork_run, drop_caps, set_ids,
+    no_new_privs,
     // mounts and root file system
     mount_tmpfs, mount_bind, mount_remount, mount_proc, mount_private, make_dir, symlink,
-    pivot_root, umount_old_root, chdir,
+    pivot_root, umount_old_root, chdir, mask_proc,
     // limits and filters
     seccomp_build, seccomp_load, rlimit, cgroup_detect, cgroup_create, cgroup_limit,
-    cgroup_attach, cgroup_kill, cgroup_remove, cgroup_stat,
+    cgroup_attach, cgroup_kill, cgroup_remove, cgroup_stat, cgroup_join,
     // work directory and files
     workdir, write_input, collect_output,
     // protocol with the spawner / zygote
-    spawner_start, spawner_protocol, zygote_start, zygote_protocol, run_protocol,
-    // egress network
-    setns, firewall, network_start, network_ready,
+    spawner_start, spawner_protocol, zygote_start, zygote_protocol, run_protocol, wait_go,
+    internal,
+    // network
+    setns, firewall, network_start, network_ready, loopback_up,
 };
 
 std::string_view to_string(Step step) noexcept;

@@ -164,6 +164,11 @@ class Zygote:
         except OSError:
             return ""
 
+    def pid(self):
+        """The zygote's host pid (the holder's only child)."""
+        with open("/proc/%d/task/%d/children" % (self.holder, self.holder)) as f:
+            return int(f.read().split()[0])
+
     def ping(self):
         protocol.send(self.control, {"type": "ping"})
         return self.recv_control()

@@ -1,6 +1,8 @@
 """End to end without the C++ server: harness.py builds the base sandbox and plays the server."""
+import errno
 import os
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -168,6 +170,23 @@ def test_setup_failure_reports_error(zygote):
     errors = [m for m in res["messages"] if m["type"] == "error"]
     assert errors and errors[0]["step"] == "internal", harness.summary(res)
     assert res["exit"]["exit_code"] == 127
+
+
+def test_failed_fork_fails_that_run_only_and_the_zygote_keeps_serving(zygote):
+    pid = zygote.pid()
+    limits = resource.prlimit(pid, resource.RLIMIT_NPROC)
+    resource.prlimit(pid, resource.RLIMIT_NPROC, (0, limits[1]))  # out of pids: fork fails
+    try:
+        res = zygote.run("print('never runs')")
+    finally:
+        resource.prlimit(pid, resource.RLIMIT_NPROC, limits)
+    assert [{k: v for k, v in m.items() if k != "detail"} for m in res["messages"]] == [
+        {"type": "error", "step": "fork_monitor", "errno": errno.EAGAIN, "_fds": []}
+    ], harness.summary(res)
+    assert res["exit"] == {"type": "EOF"}, harness.summary(res)  # the zygote closed the run's fds
+    assert "fork_monitor failed" in zygote.log()
+    assert zygote.pid() == pid, "the zygote died of a failed fork"
+    assert ok(zygote.run("print('after')"))["stdout"] == b"after\n"
 
 
 def test_bad_run_message_is_ignored_and_zygote_keeps_serving(zygote):

@@ -189,11 +189,14 @@ def test_no_pids_left_for_a_run_fails_that_request_and_the_server_goes_on(server
     server.assert_healthy()
 
 
-@pytest.mark.xfail(strict=True, reason="runtime/zygote.py does not catch a failed fork(): the "
-                   "zygote dies (with every run it holds) and the request gets run_protocol")
 def test_no_pids_left_for_a_run_names_the_fork_and_keeps_the_zygote(server, host_clean):
-    zygotes = live_zygotes(server)
+    zygotes, died = live_zygotes(server), count_log(server, "zygote died")
     with zygote_replacement_awaited(server), no_pids_for_zygotes(server):
         r = server.execute("print('never runs')", timeout=5)
-    assert r["status"] == "internal_error" and r["error"] == "Sandbox error: fork", r.brief()
+    assert r["status"] == "internal_error" and r["error"] == "Sandbox error: fork_monitor", \
+        r.brief()
+    assert r["stdout"] == "" and r["exit_code"] is None, r.brief()
     assert live_zygotes(server) == zygotes, "a zygote died of a failed fork"
+    assert count_log(server, "zygote died") == died, "".join(server.log[-20:])
+    server.assert_healthy()
+    assert live_zygotes(server) == zygotes  # the next run was served by the same zygotes

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <string_view>
 
 #include "pool/run_verdict.h"
 
@@ -61,7 +62,8 @@ TEST(Verdict, FloodAndMemory) {
     EXPECT_EQ(verdict_of(child_only), Verdict::ok);
     // Without a memory cgroup: MemoryError under RLIMIT_AS.
     EXPECT_EQ(verdict_of(exited(1), "Traceback ...\nMemoryError\n"), Verdict::memory_limit);
-    EXPECT_EQ(verdict_of(exited(1), "Traceback ...\nValueError: MemoryError\n"), Verdict::nonzero_exit);
+    EXPECT_EQ(verdict_of(exited(1), "Traceback ...\nValueError: MemoryError\n"),
+              Verdict::nonzero_exit);
 }
 
 TEST(Verdict, PolicyWinsAndClearsOutput) {
@@ -84,14 +86,43 @@ TEST(Verdict, LostMonitorIsInternalError) {
 }
 
 TEST(Verdict, SetupErrorMessage) {
-    auto body = boost::json::object{{"type", "error"}, {"step", "mount_tmpfs"}, {"errno", 1}, {"detail", "/work"}};
+    auto body = boost::json::object{
+        {"type", "error"}, {"step", "mount_tmpfs"}, {"errno", 1}, {"detail", "/work"}};
     auto e = setup_error_from(body);
     EXPECT_EQ(e.step, sys::Step::mount_tmpfs);
     EXPECT_EQ(e.err, 1);
     EXPECT_EQ(e.render(), "mount_tmpfs: EPERM (Operation not permitted) [/work]");
-    auto unknown = setup_error_from(boost::json::object{{"step", "frobnicate"}, {"errno", 2}});
+}
+
+// Every step name runtime/ can send (docs/ARCHITECTURE.md; tests/runtime/test_step_names.py
+// checks the runtime against run_verdict.cpp) comes back as the Step of that name: the client's
+// "Sandbox error: <step>" names it.
+TEST(Verdict, EveryRuntimeStepNameRoundTrips) {
+    for (const std::string_view name :
+         {"fork_monitor", "unshare", "fork_run", "cgroup_join", "sethostname", "mount_private",
+          "mount_tmpfs", "mount_proc", "mask_proc", "loopback_up", "drop_caps", "set_ids",
+          "no_new_privs", "rlimit", "seccomp_load", "prctl", "wait_go", "internal"}) {
+        auto e = setup_error_from(
+            boost::json::object{{"type", "error"}, {"step", name}, {"errno", 11}, {"detail", "d"}});
+        EXPECT_EQ(sys::to_string(e.step), name);
+        EXPECT_NE(e.step, sys::Step::run_protocol) << name;
+        EXPECT_EQ(e.err, 11) << name;
+        EXPECT_EQ(e.detail, "d") << name;  // no "<name>: " prefix: the step is known
+    }
+}
+
+TEST(Verdict, UnknownStepNameIsRunProtocol) {
+    auto unknown = setup_error_from(
+        boost::json::object{{"step", "frobnicate"}, {"errno", 2}, {"detail", "x"}});
     EXPECT_EQ(unknown.step, sys::Step::run_protocol);
-    EXPECT_NE(unknown.detail.find("frobnicate"), std::string::npos);
+    EXPECT_EQ(unknown.err, 2);
+    EXPECT_EQ(unknown.detail, "frobnicate: x");
+    // A server-side step is not one the runtime reports: still a protocol error.
+    EXPECT_EQ(setup_error_from(boost::json::object{{"step", "spawner_start"}}).step,
+              sys::Step::run_protocol);
+    auto missing = setup_error_from(boost::json::object{{"type", "error"}});
+    EXPECT_EQ(missing.step, sys::Step::run_protocol);
+    EXPECT_EQ(missing.detail, "");
 }
 
 }  // namespace
