@@ -14,7 +14,7 @@ import signal  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 
-from pysandbox_runtime import monitor, preload, protocol, runner, seccomp_load  # noqa: E402
+from pysandbox_runtime import monitor, preload, protocol, runner, seccomp_load, setup_run  # noqa: E402
 
 CONTROL_FD = 3
 FILTER_FD = 4
@@ -25,6 +25,7 @@ def _log(text):
 
 
 def _start(flt):
+    setup_run.oom_first(500)  # after the runs (1000), before the server (0) on host OOM
     names = [n.strip() for n in os.environ.get("PYSANDBOX_PRELOAD", "").split(",") if n.strip()]
     loaded, failed = preload.preload(names)
     preload.warm_up(loaded)

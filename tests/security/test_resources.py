@@ -370,3 +370,24 @@ print("parent done")
     r = run(code, timeout=5)
     assert r["status"] == "ok" and r["stdout"] == "parent done\n", r.brief()
     assert r.elapsed < 4, r.elapsed
+
+
+def test_runs_are_the_first_the_host_oom_killer_takes_and_cannot_change_that(run, server):
+    """On host memory exhaustion the kernel kills runs (oom_score_adj 1000) before zygotes
+    (500) and both before the server (0); a run cannot lower its score."""
+    res = run("import errno\n"
+              "print(open('/proc/self/oom_score_adj').read().strip())\n"
+              "try:\n"
+              "    open('/proc/self/oom_score_adj', 'w').write('-1000')\n"
+              "    print('lowered')\n"
+              "except OSError as e:\n"
+              "    print(errno.errorcode[e.errno])\n"
+              "print(open('/proc/self/oom_score_adj').read().strip())")
+    assert res["stdout"].split() == ["1000", "EACCES", "1000"], res.brief()
+    with open("/proc/%d/oom_score_adj" % server.pid) as f:
+        assert f.read().strip() == "0"
+    zygotes = [pid for pid, _ in server.baseline.zygote_processes()]
+    assert zygotes
+    for pid in zygotes:
+        with open("/proc/%d/oom_score_adj" % pid) as f:
+            assert f.read().strip() == "500", pid
