@@ -62,6 +62,9 @@ unsigned RunFactory::stocked() const {
 }
 
 asio::awaitable<Result<PreparedRun>> RunFactory::make(ZygoteKind kind, bool network) {
+    if (network && networks_ == nullptr) {  // the API refuses such requests; never reached
+        co_return sys::SysError{sys::Step::network_start, EPERM, "NETWORK_MODE is none"};
+    }
     const std::string run_id = "r" + std::to_string(next_id_.fetch_add(1));
     Result<std::shared_ptr<Zygote>> zygote = sys::SysError{sys::Step::zygote_start, 0, {}};
     if (kind == ZygoteKind::cold) {
@@ -72,9 +75,6 @@ asio::awaitable<Result<PreparedRun>> RunFactory::make(ZygoteKind kind, bool netw
     if (!zygote) co_return zygote.error();
     SBX_CO_TRY(auto group, groups_.create(run_id, GroupLimits{cfg_.memory_limit_bytes, cfg_.pids_limit,
                                                               cfg_.cpu_limit_cores}));
-    if (network && networks_ == nullptr) {
-        co_return sys::SysError{sys::Step::network_start, EPERM, "NETWORK_MODE is none"};
-    }
     co_return co_await prepare_run(std::move(*zygote), run_id, std::move(group),
                                    network ? networks_ : nullptr, cfg_, settings_);
 }

@@ -36,8 +36,7 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
 }
 
 json::object run_message(const std::string& run_id, const config::Config& cfg,
-                         const DriverSettings& s, bool has_memory_group, std::size_t cgroup_fds,
-                         bool network) {
+                         const DriverSettings& s, bool has_memory_group, std::size_t cgroup_fds) {
     json::array fds{"run", "stdout", "stderr"};
     for (std::size_t i = 0; i < cgroup_fds; ++i) fds.emplace_back("cgroup");
     return json::object{
@@ -54,7 +53,6 @@ json::object run_message(const std::string& run_id, const config::Config& cfg,
         // pre-imported zygote already maps ~250 MB, hence the allowance on top of the limit.
         {"as_bytes", has_memory_group ? 0 : cfg.memory_limit_bytes + (1ULL << 30)},
         {"policy", config::to_string(cfg.code_policy)},
-        {"network", network},
         {"fds", std::move(fds)},
     };
 }
@@ -121,7 +119,7 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     std::vector<int> fds{run_pair.second.get(), out_pipe.second.get(), err_pipe.second.get()};
     for (const auto& fd : cgroup_fds) fds.push_back(fd.get());
     SBX_CO_TRY_VOID(zygote->send_run(
-        run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size(), network != nullptr), fds));
+        run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size()), fds));
     // Our copies of the run's ends go at once: EOF on the pipes must mean the run is over.
     run_pair.second.reset();
     out_pipe.second.reset();
@@ -131,7 +129,6 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     PreparedRun run;
     run.zygote = std::move(zygote);
     run.run_id = std::move(run_id);
-    run.network = network != nullptr;
     run.group = std::move(group);
     run.channel = std::make_unique<Channel>(ex, std::move(run_pair.first), Step::run_protocol);
     run.stdout_read = std::move(out_pipe.first);

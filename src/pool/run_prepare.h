@@ -37,7 +37,6 @@ struct PreparedRun {
 
     std::shared_ptr<Zygote> zygote;  // keeps the zygote object alive for the run's life
     std::string run_id;
-    bool network = false;
     std::unique_ptr<RunGroup> group;    // null on hosts without cgroups
     std::unique_ptr<Channel> channel;   // the run socket
     sys::UniqueFd stdout_read, stderr_read;

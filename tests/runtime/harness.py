@@ -32,7 +32,7 @@ ALLOW_ALL = struct.pack("=HBBI", 0x06, 0, 0, 0x7FFF0000)  # BPF_RET|BPF_K SECCOM
 _libc = ctypes.CDLL(None, use_errno=True)
 DEFAULT_RUN = {"uid": 1000, "gid": 1000, "workdir_bytes": 16 << 20, "workdir_inodes": 1000,
                "tmp_bytes": 16 << 20, "nofile": 256, "fsize": 16 << 20, "as_bytes": 0,
-               "policy": "standard", "network": False}
+               "policy": "standard"}
 
 
 def can_run():
