@@ -51,7 +51,6 @@ public:
     // The process has not exited (its pidfd is not readable).
     [[nodiscard]] bool alive() const;
     [[nodiscard]] pid_t pid() const noexcept { return process_.pid(); }
-    [[nodiscard]] std::uint32_t gid() const noexcept { return gid_.gid(); }
 
 private:
     std::shared_ptr<LinkReaper> reaper_;

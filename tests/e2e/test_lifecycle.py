@@ -62,8 +62,7 @@ def wait_for(predicate, timeout):
 @pytest.fixture(autouse=True)
 def clean_host_after():
     yield
-    left = wait_for(lambda: not leftovers() or None, 10)
-    assert left or not leftovers(), leftovers()
+    assert wait_for(lambda: not leftovers() or None, 10), leftovers()
 
 
 def test_sigterm_lets_the_running_run_finish_refuses_new_ones_and_cleans_everything():
