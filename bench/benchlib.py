@@ -207,7 +207,7 @@ def tree_memory(root, kind):
 
     ours: server = the root process; spawner = depth 1 (forked by main, the only cloner);
           zygotes = depth 2 (children of the spawner; in cold mode the per-run interpreters);
-          runs = depth >= 3 (a run's monitor and its processes).
+          runs = depth >= 3 (a run's first process G, forked by the zygote, and its processes).
     baseline: server = the Python HTTP front; runs = every descendant (bwrap, python).
     """
     s = {"server_rss": 0, "spawner_rss": 0, "zyg_n": 0, "zyg_rss": 0, "zyg_pss": 0,
@@ -216,7 +216,7 @@ def tree_memory(root, kind):
     if m is None:
         return None
     s["server_rss"] = m["rss"]
-    run_depth = 3 if kind == "ours" else 1  # a run's first process: monitor / bwrap
+    run_depth = 3 if kind == "ours" else 1  # a run's first process: G / bwrap
     for pid, depth in descendants(root).items():
         m = mem(pid, detail=(depth >= 2 if kind == "ours" else True))
         if m is None or m["rss"] == 0:

@@ -1,4 +1,4 @@
-"""Zygote: pre-imports PRELOAD modules, then forks one monitor per `run` on the control socket."""
+"""Zygote: pre-imports PRELOAD modules, then forks one run (G) per `run` on the control socket."""
 import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
@@ -10,11 +10,13 @@ import sys  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I implies -P in 3.11
 
 import gc  # noqa: E402
-import signal  # noqa: E402
+import select  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 
-from pysandbox_runtime import monitor, preload, protocol, runner, seccomp_load, setup_run  # noqa: E402
+from pysandbox_runtime import preload, protocol, runner, seccomp_load, setup_run  # noqa: E402
+from pysandbox_runtime import runs as runs_mod  # noqa: E402
+from pysandbox_runtime.syscalls import SetupError  # noqa: E402
 
 CONTROL_FD = 3
 FILTER_FD = 4
@@ -43,62 +45,60 @@ def _start(flt):
     return ready
 
 
-def _handle_run(msg, fds, flt, control):
-    """Fork the monitor for one run; the zygote keeps none of the run's fds."""
+def _handle_run(msg, fds, flt, runs):
+    """Fork G for one run; the zygote keeps only the run socket (to report G's end)."""
     try:
-        named = monitor.name_fds(msg.get("fds"), fds)
+        named = runs_mod.name_fds(msg.get("fds"), fds)
     except protocol.ProtocolError as e:
         _log("bad run message %r: %s" % (msg.get("id"), e))
         protocol.close_all(fds)
-        return
+        return None
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        pid = os.fork()
-    except OSError as e:  # out of pids (RLIMIT_NPROC, pids cgroup) or memory: this run only
-        _log("run %r: fork_monitor failed: %s" % (msg.get("id"), e))
-        _report_on_run_socket(msg, named["run"][0], "fork_monitor", e)
-        protocol.close_all(fds)
-        return
-    if pid == 0:
-        try:
-            monitor.main(msg, named, flt, [control.fileno(), FILTER_FD])
-        finally:
-            os._exit(127)
-    protocol.close_all(fds)
-
-
-def _report_on_run_socket(msg, run_fd, step, err):
-    """Send the run's `error` message as its monitor would have; run_fd is left open."""
-    sock = None
-    try:
-        sock = socket.socket(fileno=run_fd)
-        protocol.send_error(sock, step, err.errno or 0, "monitor of run %s" % msg.get("id"))
-    except (OSError, protocol.ProtocolError) as e:  # the server gave up on this run
-        _log("run %r: cannot report %s: %s" % (msg.get("id"), step, e))
+        return runs.start(msg, named, flt)
+    except SetupError as e:  # e.g. out of pids: this run fails, not the zygote
+        _log("run %r: %s failed: %s" % (msg.get("id"), e.step, e.detail))
+        if not runs_mod.report_error(named["run"][0], e.step, e.errno or 0, e.detail):
+            _log("run %r: cannot report %s: the server is gone" % (msg.get("id"), e.step))
+        protocol.close_all(named["run"])
+        return None
     finally:
-        if sock is not None:
-            sock.detach()  # closed with the run's other fds
+        protocol.close_all(named["stdout"] + named["stderr"] + named["cgroup"])
 
 
 def _serve(control, flt):
-    while True:
-        try:
-            msg, fds = protocol.recv(control)
-        except protocol.ProtocolError as e:
-            _log("protocol error on control socket: %s" % e)
-            continue
-        if msg is None:
-            return
-        kind = msg["type"]
-        if kind == "run":
-            _handle_run(msg, fds, flt, control)
-        elif kind == "ping":
-            protocol.close_all(fds)
-            protocol.send(control, {"type": "pong"})
-        else:
-            protocol.close_all(fds)
-            _log("protocol error: unknown message type %r ignored" % kind)
+    """Runs arriving on the control socket and runs ending (pidfds), until EOF and no run is left."""
+    runs = runs_mod.Runs()
+    poller = select.poll()
+    poller.register(control, select.POLLIN)
+    open_control = True
+    while open_control or runs.live:
+        for fd, _ in poller.poll():
+            if fd in runs.live:
+                poller.unregister(fd)
+                runs.reap(fd)
+                continue
+            try:
+                msg, fds = protocol.recv(control)
+            except protocol.ProtocolError as e:
+                _log("protocol error on control socket: %s" % e)
+                continue
+            if msg is None:  # no more runs; the running ones are still reported
+                poller.unregister(control)
+                open_control = False
+                continue
+            kind = msg["type"]
+            if kind == "run":
+                pidfd = _handle_run(msg, fds, flt, runs)
+                if pidfd is not None:
+                    poller.register(pidfd, select.POLLIN)
+            elif kind == "ping":
+                protocol.close_all(fds)
+                protocol.send(control, {"type": "pong"})
+            else:
+                protocol.close_all(fds)
+                _log("protocol error: unknown message type %r ignored" % kind)
 
 
 def main():
@@ -112,17 +112,12 @@ def main():
         protocol.send(control, _start(flt))
     except OSError:  # the server gave up on us while we were preloading (e.g. client gone)
         return 0
-    # The kernel reaps our exited children (monitors and, as pid 1, any orphan) at once. A
-    # Python-level SIGCHLD handler would not: a signal landing just before the blocking recv
-    # on the control socket leaves its handler pending, and the zombie, until the next message.
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-    _serve(control, flt)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    while True:  # EOF: no more runs; wait for the running ones (our exit would kill them)
-        try:
-            os.wait()
-        except ChildProcessError:
-            return 0
+    try:
+        _serve(control, flt)
+    except runs_mod.ZygoteBroken as e:  # our exit kills our runs (we are their pid namespace's init)
+        _log("cannot return to the zygote's namespaces after a fork: %s" % e)
+        return 70
+    return 0
 
 
 if __name__ == "__main__":

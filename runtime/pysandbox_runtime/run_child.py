@@ -1,4 +1,4 @@
-"""The run (G): pid 1 of the run's namespaces; set-up, `ready`, `go`, privilege drop, main.py."""
+"""The run (G): pid 1 of the run's namespaces, forked by the zygote; set-up, `ready`, `go`, main.py."""
 import ctypes
 import os
 import signal
@@ -7,6 +7,7 @@ from . import policy, privileges, protocol, reseed, runner, setup_run
 from .syscalls import SetupError, prctl
 
 _O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_MAX_FD = 1 << 20
 
 
 _PR_SET_NAME = 15
@@ -19,6 +20,16 @@ def _set_name(name):
         prctl(_PR_SET_NAME, ctypes.addressof(buf))
     except SetupError:
         pass
+
+
+def _keep_only_fds(keep):
+    """Close every fd above 2 except those in keep (close_range(2) between them)."""
+    low = 3
+    for fd in sorted(set(keep)):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+    os.closerange(low, _MAX_FD)
 
 
 def _send_ready(sock):
@@ -80,6 +91,9 @@ def main(sock, run, named, flt):
     are taken before, too).
     """
     try:
+        # Forked straight from the zygote: drop its fds (control socket, filter, other runs'
+        # sockets and pidfds, its namespace fds) before anything else.
+        _keep_only_fds([fd for fds in named.values() for fd in fds])
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         # Own session and process group: every run of a zygote would otherwise share the
         # zygote's group, and kill(0, ...) or setpriority(PRIO_PGRP, 0, ...) reach a whole
@@ -101,7 +115,7 @@ def main(sock, run, named, flt):
     except BaseException as e:  # a bug here must not run user code half set up
         _report(sock, "internal", 0, "%s: %s" % (type(e).__name__, e))
     sock.close()
-    os.closerange(3, 1 << 20)
+    os.closerange(3, _MAX_FD)
     runner.run(source, tree)
 
 

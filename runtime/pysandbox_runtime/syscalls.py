@@ -1,6 +1,7 @@
 """ctypes bindings for the libc calls the standard library lacks, and SetupError."""
 import ctypes
 import ctypes.util
+import os
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
@@ -28,6 +29,7 @@ SECCOMP_MODE_FILTER = 2
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 _ul = ctypes.c_ulong
 _libc.unshare.argtypes = [ctypes.c_int]
+_libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, _ul, ctypes.c_char_p]
 _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _libc.prctl.argtypes = [ctypes.c_int, _ul, _ul, _ul, _ul]
@@ -49,6 +51,13 @@ def _check(ret, step, detail):
 def unshare(flags):
     """unshare(2) or SetupError("unshare")."""
     _check(_libc.unshare(flags), "unshare", hex(flags))
+
+
+def setns(fd, nstype):
+    """setns(2) or OSError: only the zygote calls it, and a failure ends the zygote, not a run."""
+    if _libc.setns(fd, nstype) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), "setns %s" % hex(nstype))
 
 
 def mount(source, target, fstype, flags, data, step):

@@ -15,9 +15,7 @@ namespace {
 // protocol"), by the process that reports it. tests/runtime/test_step_names.py checks that the
 // runtime sends no other name; a name outside this list is a protocol error.
 constexpr std::array kRuntimeSteps{
-    // zygote
-    Step::fork_monitor,
-    // monitor (C); G's unshare of its cgroup namespace reports `unshare` too
+    // zygote, starting the run; G's unshare of its cgroup namespace reports `unshare` too
     Step::unshare,
     Step::fork_run,
     // run (G), in set-up order

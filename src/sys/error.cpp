@@ -28,7 +28,7 @@ std::string_view to_string(Step step) noexcept {
         SBX_STEP(write_input) SBX_STEP(collect_output) SBX_STEP(spawner_start)
         SBX_STEP(spawner_protocol) SBX_STEP(zygote_start) SBX_STEP(zygote_protocol)
         SBX_STEP(run_protocol) SBX_STEP(setns) SBX_STEP(firewall) SBX_STEP(network_start)
-        SBX_STEP(network_ready) SBX_STEP(fork_monitor) SBX_STEP(fork_run) SBX_STEP(drop_caps)
+        SBX_STEP(network_ready) SBX_STEP(fork_run) SBX_STEP(drop_caps)
         SBX_STEP(set_ids) SBX_STEP(no_new_privs) SBX_STEP(mask_proc) SBX_STEP(cgroup_join)
         SBX_STEP(wait_go) SBX_STEP(internal) SBX_STEP(loopback_up)
 #undef SBX_STEP

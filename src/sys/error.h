@@ -19,7 +19,7 @@ enum class Step : std::uint8_t {
     memfd, chown, poll, signal, waitpid,
     // process creation and namespaces
     fork, clone, pidfd_open, pidfd_signal, uid_map, gid_map, setgroups, setuid, setgid, unshare,
-    prctl, execve, capabilities, sethostname, fork_monitor, fork_run, drop_caps, set_ids,
+    prctl, execve, capabilities, sethostname, fork_run, drop_caps, set_ids,
     no_new_privs,
     // mounts and root file system
     mount_tmpfs, mount_bind, mount_remount, mount_proc, mount_private, make_dir, symlink,

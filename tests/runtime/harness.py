@@ -194,6 +194,10 @@ class Zygote:
         """Act as the server for one run; returns a dict of what came back."""
         return Run(self, code, files or {}, kill_after, list(cgroup_fds), fields).result
 
+    def prepare(self, **fields):
+        """A run taken up to its `ready` and held there; `.go(code)` runs it."""
+        return Run(self, None, {}, None, [], fields)
+
 
 class Run:
     """The server side of one run: run message, ready, writing main.py, go, output, exit."""
@@ -211,15 +215,24 @@ class Run:
         protocol.close_all([out_w, err_w] + cgroup_fds)
         self.sock, self.out_r, self.err_r = sock, out_r, err_r
         self.result = {"messages": [], "stdout": b"", "stderr": b""}
+        if code is None:  # held: prepared, waiting for go() like the server's stock
+            self.ready = self._next_message(10)
+            return
+        self.ready = None
+        self.go(code, files, kill_after)
+
+    def go(self, code, files=None, kill_after=None):
+        """Send the program of a held run (or run it at once) and collect the result."""
         try:
-            self._drive(code, files, kill_after)
+            self._drive(code, files or {}, kill_after)
         finally:
-            protocol.close_all([out_r, err_r])
-            sock.close()
+            protocol.close_all([self.out_r, self.err_r])
+            self.sock.close()
+        return self.result
 
     def _drive(self, code, files, kill_after):
         res = self.result
-        ready = self._next_message(10)
+        ready = self.ready or self._next_message(10)
         res["t_ready_ms"] = (time.perf_counter() - self.t0) * 1e3
         if ready["type"] != "ready":
             res["exit"] = self._rest_until_exit()

@@ -94,7 +94,7 @@ def server_step_names():
 
 def test_the_scan_finds_the_steps_of_every_process():
     names = runtime_step_names()
-    for name in ("fork_monitor", "fork_run", "unshare", "mount_tmpfs", "mask_proc", "prctl",
+    for name in ("fork_run", "unshare", "mount_tmpfs", "mask_proc", "prctl",
                  "seccomp_load", "wait_go", "internal"):
         assert name in names, sorted(names)
 

@@ -83,7 +83,7 @@ print(sorted(os.listdir('/proc/self/fd')))
 """))
     lines = res["stdout"].decode().splitlines()
     assert lines[0] == "1 (1000, 1000, 1000) [] sandbox"
-    assert lines[1] == "['1']"  # not the zygote (pid 1 of the outer namespace), nor the monitor
+    assert lines[1] == "['1']"  # not the zygote (pid 1 of the outer namespace)
     assert lines[2] == ["CapEff:\t0000000000000000", "CapBnd:\t0000000000000000",
                         "NoNewPrivs:\t1", "Seccomp:\t2"].__repr__()
     assert lines[3] == "['0', '1', '2', '3']"  # 3 is listdir's own directory fd
@@ -172,6 +172,58 @@ def test_setup_failure_reports_error(zygote):
     assert res["exit"]["exit_code"] == 127
 
 
+def _pid_of_pidfd(fd):
+    with open("/proc/self/fdinfo/%d" % fd) as f:
+        return int(re.search(r"^Pid:\s+(-?\d+)", f.read(), re.M).group(1))
+
+
+def _fd_targets(pid):
+    d = "/proc/%d/fd" % pid
+    return {int(n): os.readlink(os.path.join(d, n)) for n in os.listdir(d)}
+
+
+def test_a_run_holds_no_fd_of_the_zygote_or_of_other_runs(zygote):
+    """G is forked straight from the zygote, which holds the control socket, the filter,
+    its namespace fds and, for every run in flight, its run socket and pidfd. G must drop all
+    of them before anything else: the second of two prepared runs holds one socket (its own)."""
+    first = zygote.prepare()
+    second = zygote.prepare()
+    try:
+        g2 = _pid_of_pidfd(second.ready["_fds"][0])
+        fds = _fd_targets(g2)
+        sockets = [t for t in fds.values() if t.startswith("socket:")]
+        assert len(sockets) == 1, fds  # its own run socket
+        assert not [t for t in fds.values() if "pidfd" in t or t.startswith(("mnt:", "net:",
+                    "pid:", "ipc:", "uts:", "/memfd"))], fds
+        # The first run's socket reaches EOF once the zygote has reported it: nobody else (no
+        # prepared run) holds a copy.
+        mine = socket.socket(fileno=os.dup(first.sock.fileno()))
+        res = first.go("print('first')")
+        assert res["stdout"] == b"first\n" and res["exit"]["exit_code"] == 0, harness.summary(res)
+        mine.settimeout(5)
+        with mine:
+            assert mine.recv(100) == b""  # EOF, not a timeout
+    finally:
+        res = second.go("print('second')")
+    assert res["stdout"] == b"second\n", harness.summary(res)
+
+
+def test_the_zygote_is_the_parent_and_returns_to_its_own_namespaces(zygote):
+    zpid = zygote.pid()
+    own = {n: os.readlink("/proc/%d/ns/%s" % (zpid, n)) for n in ("mnt", "net", "ipc", "uts", "pid")}
+    held = zygote.prepare()
+    try:
+        g = _pid_of_pidfd(held.ready["_fds"][0])
+        with open("/proc/%d/status" % g) as f:
+            assert re.search(r"^PPid:\s+%d$" % zpid, f.read(), re.M), "G's parent is not the zygote"
+        for n, link in own.items():
+            assert os.readlink("/proc/%d/ns/%s" % (g, n)) != link, n  # G's are new
+        assert os.readlink("/proc/%d/ns/pid_for_children" % zpid) == own["pid"]
+    finally:
+        held.go("pass")
+    assert {n: os.readlink("/proc/%d/ns/%s" % (zpid, n)) for n in own} == own
+
+
 def test_failed_fork_fails_that_run_only_and_the_zygote_keeps_serving(zygote):
     pid = zygote.pid()
     limits = resource.prlimit(pid, resource.RLIMIT_NPROC)
@@ -181,10 +233,10 @@ def test_failed_fork_fails_that_run_only_and_the_zygote_keeps_serving(zygote):
     finally:
         resource.prlimit(pid, resource.RLIMIT_NPROC, limits)
     assert [{k: v for k, v in m.items() if k != "detail"} for m in res["messages"]] == [
-        {"type": "error", "step": "fork_monitor", "errno": errno.EAGAIN, "_fds": []}
+        {"type": "error", "step": "fork_run", "errno": errno.EAGAIN, "_fds": []}
     ], harness.summary(res)
     assert res["exit"] == {"type": "EOF"}, harness.summary(res)  # the zygote closed the run's fds
-    assert "fork_monitor failed" in zygote.log()
+    assert "fork_run failed" in zygote.log()
     assert zygote.pid() == pid, "the zygote died of a failed fork"
     assert ok(zygote.run("print('after')"))["stdout"] == b"after\n"
 

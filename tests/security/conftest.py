@@ -392,9 +392,9 @@ def _is_prepared(pid):
 class HostBaseline:
     """What the host looked like once the server was warm; compared after every test.
 
-    The server keeps *prepared runs* ready ahead of requests: a monitor C (host uid UID_BASE)
-    and its child G, forked from a zygote, in a fresh run cgroup, already dropped to the run
-    uid (UID_BASE + 1) but named "pysbx-ready" because no program has been sent to it yet.
+    The server keeps *prepared runs* ready ahead of requests: a process G, forked from a
+    zygote into fresh namespaces, in a fresh run cgroup, already dropped to the run uid
+    (UID_BASE + 1) but named "pysbx-ready" because no program has been sent to it yet.
     Those are allowed (at most MAX_PREPARED of them). Everything else of a run must be gone
     after its response: no other process with host uid UID_BASE + 1 (the uid programs run as),
     no run cgroup that is empty or holds such a process, no sandbox-uid process outside a
@@ -451,12 +451,11 @@ class HostBaseline:
         groups = self.cgroups.run_groups()
         in_groups = {pid for members in groups.values() for pid in members}
         prepared_g = {pid for pid, _ in procs if pid in in_groups and _is_prepared(pid)}
-        prepared_c = {_ppid(pid) for pid in prepared_g}
         for (pid, start), desc in procs.items():
             ids = _proc_ids(pid) or ()
             if UID_BASE + 1 in ids and pid not in prepared_g:
                 out.append("a run's process is alive: %s" % desc)
-            elif (pid, start) not in self.processes and pid not in prepared_g | prepared_c:
+            elif (pid, start) not in self.processes and pid not in prepared_g:
                 out.append("sandbox process outside any prepared run: %s" % desc)
         if len(prepared_g) > self.MAX_PREPARED:
             out.append("%d prepared runs (more than %d)" % (len(prepared_g), self.MAX_PREPARED))

@@ -99,7 +99,7 @@ TEST(Verdict, SetupErrorMessage) {
 // "Sandbox error: <step>" names it.
 TEST(Verdict, EveryRuntimeStepNameRoundTrips) {
     for (const std::string_view name :
-         {"fork_monitor", "unshare", "fork_run", "cgroup_join", "sethostname", "mount_private",
+         {"unshare", "fork_run", "cgroup_join", "sethostname", "mount_private",
           "mount_tmpfs", "mount_proc", "mask_proc", "loopback_up", "drop_caps", "set_ids",
           "no_new_privs", "rlimit", "seccomp_load", "prctl", "wait_go", "internal"}) {
         auto e = setup_error_from(
