@@ -64,7 +64,7 @@ def _handle_run(msg, fds, flt, runs):
         protocol.close_all(named["run"])
         return None
     finally:
-        protocol.close_all(named["stdout"] + named["stderr"] + named["cgroup"])
+        protocol.close_all(named["stdout"] + named["stderr"] + named["end"] + named["cgroup"])
 
 
 def _serve(control, flt):

@@ -32,6 +32,21 @@ def _keep_only_fds(keep):
     os.closerange(low, _MAX_FD)
 
 
+def _park_end_fd(end, nofile):
+    """Move the end pipe (if any) to the highest fd RLIMIT_NOFILE allows, close-on-exec, out of
+    the way of the program's own fds; returns its number, or None (no end report then)."""
+    if not end:
+        return None
+    target = max(nofile - 1, 3)
+    try:
+        if end[0] != target:
+            os.dup2(end[0], target, inheritable=False)
+            os.close(end[0])
+        return target
+    except OSError:
+        return None
+
+
 def _send_ready(sock):
     pidfd = os.pidfd_open(os.getpid())
     workfd = os.open("/work", _O_DIR)
@@ -115,8 +130,9 @@ def main(sock, run, named, flt):
     except BaseException as e:  # a bug here must not run user code half set up
         _report(sock, "internal", 0, "%s: %s" % (type(e).__name__, e))
     sock.close()
-    os.closerange(3, _MAX_FD)
-    runner.run(source, tree)
+    end_fd = _park_end_fd(named["end"], int(run.get("nofile", 256)))
+    _keep_only_fds([] if end_fd is None else [end_fd])
+    runner.run(source, tree, end_fd=end_fd)
 
 
 def _report(sock, step, err, detail):

@@ -86,8 +86,17 @@ def _exit_status(exc):
     return 1
 
 
+_end_fd = None  # the end pipe: "end N\n" tells the server the program is over (see _finalize)
+
+
 def _finalize(status):
-    """Wait for non-daemon threads, run atexit handlers, flush, then _exit(status)."""
+    """Wait for non-daemon threads, run atexit handlers, flush, report the end, _exit(status).
+
+    The end report lets the server answer while this process is still exiting (its memory
+    teardown takes milliseconds for a large zygote). It comes after the last flush, so the
+    output pipes already hold everything. The program can write or close that fd itself: it
+    then only ends its own run early, or leaves it to the exit report.
+    """
     threading = sys.modules.get("threading")
     if threading is not None:
         try:
@@ -101,6 +110,11 @@ def _finalize(status):
         except BaseException:
             if stream is sys.stdout and status == 0:
                 status = 120  # CPython's status when flushing stdout fails at exit
+    if _end_fd is not None:
+        try:
+            os.write(_end_fd, b"end %d\n" % (status & 0xFF))
+        except OSError:
+            pass
     os._exit(status)
 
 
@@ -132,11 +146,14 @@ def _cannot_open(workdir, err):
     _finalize(2)
 
 
-def run(source=None, tree=None, workdir="/work"):
+def run(source=None, tree=None, workdir="/work", end_fd=None):
     """Compile and execute main.py in a fresh __main__; never returns.
 
-    source/tree: main.py's bytes and its ast (from the policy check) when already at hand.
+    source/tree: main.py's bytes and its ast (from the policy check) when already at hand;
+    end_fd: where to write the end report (None: no report).
     """
+    global _end_fd
+    _end_fd = end_fd
     _reset_stdio()
     main = _fresh_main(workdir)
     if source is None:

@@ -31,13 +31,13 @@ def name_fds(names, fds):
     """Map the run message's `fds` names to the received fds: {"run": [fd], "cgroup": [...]}."""
     if not isinstance(names, list) or len(names) != len(fds):
         raise protocol.ProtocolError("fds names %r do not match %d fds" % (names, len(fds)))
-    named = {"run": [], "stdout": [], "stderr": [], "cgroup": []}
+    named = {"run": [], "stdout": [], "stderr": [], "end": [], "cgroup": []}
     for name, fd in zip(names, fds):
         if name not in named:
             raise protocol.ProtocolError("unknown fd name %r" % name)
         named[name].append(fd)
-    if [len(named[k]) for k in ("run", "stdout", "stderr")] != [1, 1, 1]:
-        raise protocol.ProtocolError("need exactly one run, stdout and stderr fd")
+    if [len(named[k]) for k in ("run", "stdout", "stderr")] != [1, 1, 1] or len(named["end"]) > 1:
+        raise protocol.ProtocolError("need exactly one run, stdout and stderr fd, at most one end")
     return named
 
 

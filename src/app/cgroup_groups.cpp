@@ -25,6 +25,7 @@ public:
         return out;
     }
     void kill() override { (void)group_.kill(); }
+    std::vector<pid_t> members() const override { return group_.members(); }
 
 private:
     sandbox::RunCgroup group_;

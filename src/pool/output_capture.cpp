@@ -20,18 +20,31 @@ asio::awaitable<void> OutputCapture::drain() {
     std::string chunk(64 * 1024, '\0');
     for (;;) {
         auto [ec, n] = co_await sd_.async_read_some(asio::buffer(chunk), asio::as_tuple(asio::use_awaitable));
-        if (n > 0) {
-            total_ += n;
-            if (text_.size() < limit_) {
-                const auto keep = std::min<std::uint64_t>(n, limit_ - text_.size());
-                text_.append(chunk.data(), static_cast<std::size_t>(keep));
-            }
-            if (!flooded_ && total_ >= flood_after_) {
-                flooded_ = true;
-                if (on_flood_) on_flood_();
-            }
-        }
+        if (n > 0) keep(chunk.data(), n);
         if (ec) co_return;  // EOF, or the pipe was closed / the wait cancelled
+    }
+}
+
+void OutputCapture::take_available() {
+    if (!sd_.is_open()) return;
+    boost::system::error_code ec;
+    sd_.non_blocking(true, ec);
+    std::string chunk(64 * 1024, '\0');
+    while (!ec) {
+        const auto n = sd_.read_some(asio::buffer(chunk), ec);  // would_block once empty
+        if (n > 0) keep(chunk.data(), n);
+    }
+}
+
+void OutputCapture::keep(const char* data, std::size_t n) {
+    total_ += n;
+    if (text_.size() < limit_) {
+        const auto kept = std::min<std::uint64_t>(n, limit_ - text_.size());
+        text_.append(data, static_cast<std::size_t>(kept));
+    }
+    if (!flooded_ && total_ >= flood_after_) {
+        flooded_ = true;
+        if (on_flood_) on_flood_();
     }
 }
 

@@ -22,12 +22,18 @@ public:
     // Reads until EOF (every writer closed) or cancellation.
     boost::asio::awaitable<void> drain();
 
+    // After drain() was cancelled: reads what the pipe holds now, without waiting for EOF
+    // (writers may still be open: a run answered from its end report).
+    void take_available();
+
     [[nodiscard]] const std::string& text() const { return text_; }
     [[nodiscard]] bool truncated() const { return total_ > text_.size(); }
     [[nodiscard]] std::uint64_t total() const { return total_; }
     void close();
 
 private:
+    void keep(const char* data, std::size_t n);
+
     boost::asio::posix::stream_descriptor sd_;
     std::uint64_t limit_;
     std::uint64_t flood_after_;

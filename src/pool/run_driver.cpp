@@ -1,17 +1,23 @@
 // RunDriver: inputs, go, concurrent output capture, deadline, exit report, collection.
 #include "pool/run_driver.h"
 
+#include <fcntl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <array>
 #include <csignal>
+#include <string>
 
 #include "log/log.h"
 #include "pool/output_capture.h"
@@ -48,13 +54,16 @@ struct Killer {
     }
 };
 
-// Receives messages until the monitor's "exit" (or EOF); notes "policy" and "error" on the way.
-// EOF before "exit": the monitor is gone (killed from outside, or its zygote died) and nobody
-// will report G's end, so G is killed now instead of running on, unwatched, to the deadline.
+// Receives messages until the zygote's "exit" (or EOF); notes "policy" and "error" on the way.
+// EOF before "exit": the zygote is gone (killed from outside, or it died) and nobody will
+// report G's end, so G is killed now instead of running on, unwatched, to the deadline.
 asio::awaitable<void> await_exit(Channel& ch, RunFacts& facts, Killer& killer) {
     for (;;) {
         auto msg = co_await ch.receive();
         if (!msg) {
+            // Cancelled: another branch ended the wait (end report, deadline, client gone);
+            // the caller kills what must die.
+            if (msg.error().err == ECANCELED) co_return;
             if (!is_eof(msg.error())) facts.protocol_error = msg.error();
             killer();
             co_return;
@@ -82,18 +91,64 @@ asio::awaitable<void> await_exit(Channel& ch, RunFacts& facts, Killer& killer) {
     }
 }
 
+// The runner's end report ("end N\n" on the end pipe), written once the program's output is
+// flushed, just before its process exits. Completes only on a valid report; on anything else
+// (EOF: the program closed the pipe, or ended without one — os._exit, a signal) it waits to be
+// cancelled: the zygote's exit report or the deadline decides then.
+asio::awaitable<void> await_end(asio::posix::stream_descriptor& sd, RunFacts& facts) {
+    std::string got;
+    std::array<char, 32> buf{};
+    for (;;) {
+        auto [ec, n] = co_await sd.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+        got.append(buf.data(), n);
+        if (auto code = parse_end_report(got)) {
+            facts.end_report = code;
+            co_return;
+        }
+        if (ec || got.size() > 16 || got.find('\n') != std::string::npos) break;
+    }
+    asio::steady_timer never(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+    co_await never.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
 // The run's clock: at the deadline kill the run (verdict timeout) and keep waiting for the
-// monitor; if it still has not reported after the grace period, return: the caller gives up
-// (no exit report: internal error, "monitor lost").
-asio::awaitable<void> watchdog(std::chrono::seconds timeout, std::chrono::milliseconds grace,
-                               RunFacts& facts, Killer& killer) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+// zygote's exit report; if it still has not come after the grace period, return: the caller
+// gives up (no exit report: internal error, "run lost").
+asio::awaitable<void> watchdog(std::chrono::steady_clock::time_point deadline,
+                               std::chrono::milliseconds grace, RunFacts& facts, Killer& killer) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     facts.timed_out = true;
     killer();
     timer.expires_after(grace);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+// True when G is the only process of the run left (or none is): nothing else can write to its
+// output or files, so an end report can be answered while G's exit is still under way.
+bool alone(const PreparedRun& run) {
+    if (!run.group || run.g_pid == 0) return false;  // cannot tell: wait for the exit report
+    const auto members = run.group->members();
+    return members.empty() || (members.size() == 1 && members.front() == run.g_pid);
+}
+
+// After the response: the run's resources go once G is gone. A run answered from its end
+// report may still be exiting (unmapping a large zygote's memory takes milliseconds): wait for
+// its pidfd without blocking a thread (bounded), then close its fds and remove its group.
+asio::awaitable<void> retire(PreparedRun run) {
+    auto ex = co_await asio::this_coro::executor;
+    if (run.pidfd) {
+        sys::UniqueFd watch{::fcntl(run.pidfd.get(), F_DUPFD_CLOEXEC, 0)};
+        if (watch) {
+            asio::posix::stream_descriptor exited(ex, watch.release());
+            asio::steady_timer limit(ex, std::chrono::seconds(5));
+            co_await (exited.async_wait(asio::posix::stream_descriptor::wait_read,
+                                        asio::as_tuple(asio::use_awaitable)) ||
+                      limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+        }
+    }
+    // `run` goes here: SIGKILL to G if still alive, fds closed, link cut, group removed.
 }
 
 }  // namespace
@@ -125,18 +180,37 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
     inputs.push_back(sandbox::InputFile{"main.py", request.code});
     const Owner owner{settings.owner_host_uid, settings.owner_host_uid};
     if (auto w = write_inputs(run.workdir.get(), inputs, owner); !w) co_return failed_outcome(w.error());
+    asio::posix::stream_descriptor end_pipe(ex, run.end_read.release());
     if (auto go = run.channel->send(json::object{{"type", "go"}}); !go) co_return failed_outcome(go.error());
     const auto started = std::chrono::steady_clock::now();
+    const auto deadline = started + request.timeout;
     co_await ((out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts, killer)) ||
-              watchdog(request.timeout, settings.kill_grace, facts, killer));
+              await_end(end_pipe, facts) || watchdog(deadline, settings.kill_grace, facts, killer));
+    if (facts.end_report && !facts.exited) {
+        if (alone(run)) {
+            // The program has ended and flushed; G is exiting and nothing else is left: what
+            // the pipes hold is all of its output. G's teardown happens after the response.
+            facts.exited = true;
+            facts.answered_early = true;
+            facts.exit_code = facts.end_report;
+            out_cap.take_available();
+            err_cap.take_available();
+        } else {  // other processes still run: the usual way (they die with pid 1)
+            co_await ((out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts, killer)) ||
+                      watchdog(deadline, settings.kill_grace, facts, killer));
+        }
+    }
     RunOutcome out;
     out.execution_time = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started);
     const auto cs = co_await asio::this_coro::cancellation_state;
     facts.cancelled = cs.cancelled() != asio::cancellation_type::none;
-    // Exited: pid 1 is gone, so the kernel has killed the rest of the run. Otherwise (lost
-    // monitor, cancelled) kill now; either way nothing of the run runs on past this point.
-    if (facts.exited) killer.done = true;
+    // Exited: pid 1 is gone, so the kernel has killed the rest of the run. Answered early: G
+    // is alone and exiting, a SIGKILL through its pidfd makes sure of it (the report is the
+    // program's own claim) without waiting on the group. Otherwise (lost zygote, cancelled)
+    // kill now; either way nothing of the run runs on past this point.
+    if (facts.exited && !facts.answered_early) killer.done = true;
+    if (facts.answered_early) killer.group = nullptr;
     killer();
 
     if (run.group) facts.stats = run.group->stats();
@@ -154,13 +228,14 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
     }
     apply_verdict(out, facts);
     log::debug("run phases", {{"box", run.run_id}, {"run_us", out.execution_time.count()},
+                              {"early", facts.answered_early ? 1 : 0},
                               {"total_us", std::chrono::duration_cast<std::chrono::microseconds>(
                                                std::chrono::steady_clock::now() - started).count()}});
-    // Everything of the run is dead and collected: removing its cgroup (one rmdir per
-    // hierarchy), closing its fds and cutting its network link happen after the response is
-    // on its way — a handler queued behind this coroutine's continuation, whose socket write
+    // Everything of the run is collected (and dead, or G alone exiting): removing its cgroup
+    // (one rmdir per hierarchy), closing its fds and cutting its network link happen after the
+    // response is on its way — queued behind this coroutine's continuation, whose socket write
     // is attempted at once.
-    asio::post(ex, [remains = std::move(run)]() mutable { PreparedRun gone = std::move(remains); });
+    asio::co_spawn(ex, retire(std::move(run)), asio::detached);
     co_return out;
 }
 

@@ -2,6 +2,8 @@
 // Implemented over sandbox cgroups (v1 or v2); absent when the host has no usable cgroups.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,6 +29,8 @@ public:
     virtual sys::Result<std::vector<sys::UniqueFd>> procs_fds() = 0;
     virtual GroupStats stats() = 0;
     virtual void kill() = 0;
+    // Host pids of the processes inside now (no waiting, no signal).
+    [[nodiscard]] virtual std::vector<pid_t> members() const = 0;
 };
 
 struct GroupLimits {

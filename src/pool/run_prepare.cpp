@@ -17,6 +17,7 @@
 #include <csignal>
 
 #include "pool/run_verdict.h"
+#include "sys/pidfd.h"
 
 namespace sbx::pool {
 namespace asio = boost::asio;
@@ -37,7 +38,7 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
 
 json::object run_message(const std::string& run_id, const config::Config& cfg,
                          const DriverSettings& s, bool has_memory_group, std::size_t cgroup_fds) {
-    json::array fds{"run", "stdout", "stderr"};
+    json::array fds{"run", "stdout", "stderr", "end"};
     for (std::size_t i = 0; i < cgroup_fds; ++i) fds.emplace_back("cgroup");
     return json::object{
         {"type", "run"},
@@ -110,13 +111,15 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     auto ex = co_await asio::this_coro::executor;
     SBX_CO_TRY(auto out_pipe, make_pipe());
     SBX_CO_TRY(auto err_pipe, make_pipe());
+    SBX_CO_TRY(auto end_pipe, make_pipe());
     SBX_CO_TRY(auto run_pair, seqpacket_pair());
     std::vector<UniqueFd> cgroup_fds;
     if (group != nullptr) {
         SBX_CO_TRY(auto fds, group->procs_fds());
         cgroup_fds = std::move(fds);
     }
-    std::vector<int> fds{run_pair.second.get(), out_pipe.second.get(), err_pipe.second.get()};
+    std::vector<int> fds{run_pair.second.get(), out_pipe.second.get(), err_pipe.second.get(),
+                         end_pipe.second.get()};
     for (const auto& fd : cgroup_fds) fds.push_back(fd.get());
     SBX_CO_TRY_VOID(zygote->send_run(
         run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size()), fds));
@@ -124,6 +127,7 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     run_pair.second.reset();
     out_pipe.second.reset();
     err_pipe.second.reset();
+    end_pipe.second.reset();
     cgroup_fds.clear();
 
     PreparedRun run;
@@ -133,8 +137,10 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     run.channel = std::make_unique<Channel>(ex, std::move(run_pair.first), Step::run_protocol);
     run.stdout_read = std::move(out_pipe.first);
     run.stderr_read = std::move(err_pipe.first);
+    run.end_read = std::move(end_pipe.first);
     SBX_CO_TRY(auto ready, co_await await_ready(*run.channel, settings.setup_timeout));
     run.pidfd = std::move(ready.fds[0]);
+    run.g_pid = sys::pid_of_pidfd(run.pidfd.get()).value_or(0);
     run.workdir = std::move(ready.fds[1]);
     if (network != nullptr) {
         SBX_CO_TRY(run.link, network->attach(run.pidfd.get()));

@@ -20,7 +20,7 @@ struct DriverSettings {
     std::uint32_t sandbox_uid = 1000;    // inside the run's user namespace
     std::uint32_t owner_host_uid = 0;    // host uid that maps to sandbox_uid (inputs' owner)
     std::chrono::milliseconds setup_timeout{10000};
-    std::chrono::milliseconds kill_grace{5000};  // after a kill, how long the monitor may take
+    std::chrono::milliseconds kill_grace{5000};  // after a kill, how long the exit report may take
 };
 
 struct PreparedRun {
@@ -40,7 +40,9 @@ struct PreparedRun {
     std::unique_ptr<RunGroup> group;    // null on hosts without cgroups
     std::unique_ptr<Channel> channel;   // the run socket
     sys::UniqueFd stdout_read, stderr_read;
+    sys::UniqueFd end_read;  // the runner's end-of-program report ("end N\n"), see run_driver
     sys::UniqueFd pidfd;    // G, pid 1 of the run's pid namespace
+    pid_t g_pid = 0;        // G's pid in the server's namespace (from the pidfd), 0 if unknown
     sys::UniqueFd workdir;  // O_DIRECTORY fd of the run's /work tmpfs
     std::unique_ptr<RunNetwork> link;  // egress runs: up before the run counts as prepared
 };

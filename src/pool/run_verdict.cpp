@@ -52,6 +52,20 @@ bool ended_with_memory_error(std::string_view err) {
 
 }  // namespace
 
+std::optional<int> parse_end_report(std::string_view text) {
+    constexpr std::string_view kPrefix = "end ";
+    if (!text.starts_with(kPrefix) || !text.ends_with('\n')) return std::nullopt;
+    const auto digits = text.substr(kPrefix.size(), text.size() - kPrefix.size() - 1);
+    if (digits.empty() || digits.size() > 3) return std::nullopt;
+    int value = 0;
+    for (const char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
+        value = value * 10 + (c - '0');
+    }
+    if (value > 255) return std::nullopt;
+    return value;
+}
+
 SysError setup_error_from(const boost::json::object& body) {
     SysError e{Step::run_protocol, 0, {}};
     if (auto it = body.find("step"); it != body.end() && it->value().is_string()) {
@@ -91,7 +105,7 @@ void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f) {
     } else if (!f.exited) {
         out.verdict = Verdict::internal_error;
         out.failure = f.protocol_error.value_or(
-            SysError{Step::run_protocol, 0, f.cancelled ? "cancelled" : "monitor lost"});
+            SysError{Step::run_protocol, 0, f.cancelled ? "cancelled" : "run lost"});
     } else if (f.signal == SIGSYS) {
         out.verdict = Verdict::seccomp_violation;
     } else if (f.signal) {

@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "pool/run_group.h"
 #include "sandbox/run_types.h"
@@ -11,7 +12,9 @@
 namespace sbx::pool {
 
 struct RunFacts {
-    bool exited = false;  // the monitor reported G's end
+    bool exited = false;  // G's end is known: the zygote's exit report, or the runner's end report
+    std::optional<int> end_report;  // the runner's "end N" (the program's own claim)
+    bool answered_early = false;    // answered from end_report while G was still exiting
     std::optional<int> exit_code;
     std::optional<int> signal;
     bool timed_out = false;
@@ -22,6 +25,9 @@ struct RunFacts {
     std::optional<sys::SysError> protocol_error;
     GroupStats stats;
 };
+
+// The runner's end report on the end pipe: exactly "end N\n" with 0 <= N <= 255, else nullopt.
+std::optional<int> parse_end_report(std::string_view text);
 
 // {"type":"error","step":"mount_tmpfs","errno":1,"detail":"/work"} -> SysError.
 // A step name the runtime does not send gives Step::run_protocol, the name kept in detail.

@@ -1,6 +1,8 @@
 // Cgroups for runs: one interface (v1, v2 or none), chosen once at start-up by detect().
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -33,6 +35,8 @@ public:
     [[nodiscard]] virtual sys::Result<std::vector<sys::UniqueFd>> open_procs_fds() const = 0;
     [[nodiscard]] virtual sys::Result<CgroupStats> stats() const = 0;
     [[nodiscard]] virtual sys::Result<void> kill() = 0;
+    // Host pids of the processes inside now (cgroup.procs), without waiting or signalling.
+    [[nodiscard]] virtual std::vector<pid_t> members() const = 0;
     // Kills, waits (bounded) until empty, removes every directory. Idempotent.
     [[nodiscard]] virtual sys::Result<void> remove() = 0;
     [[nodiscard]] virtual std::vector<std::filesystem::path> dirs() const = 0;
@@ -59,6 +63,8 @@ public:
     [[nodiscard]] sys::Result<CgroupStats> stats() const;
     // Kills every process inside (v2 cgroup.kill; v1 freeze + SIGKILL + thaw).
     [[nodiscard]] sys::Result<void> kill();
+    // Host pids of the processes inside now; empty when inactive.
+    [[nodiscard]] std::vector<pid_t> members() const;
     // Explicit teardown with its error; the destructor does the same and drops the error.
     [[nodiscard]] sys::Result<void> remove();
     [[nodiscard]] std::vector<std::filesystem::path> dirs() const;

@@ -85,6 +85,11 @@ sys::Result<void> RunCgroup::kill() {
     return backend_->kill();
 }
 
+std::vector<pid_t> RunCgroup::members() const {
+    if (!backend_) return {};
+    return backend_->members();
+}
+
 sys::Result<void> RunCgroup::remove() {
     if (!backend_) return {};
     return backend_->remove();

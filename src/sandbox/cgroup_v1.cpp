@@ -90,6 +90,10 @@ public:
         return kill_by_pid_list(true);
     }
 
+    std::vector<pid_t> members() const override {
+        return cgfs::read_pids(dirs_.pids / "cgroup.procs");  // every run process is in pids
+    }
+
     Result<void> remove() override {
         if (removed_) return {};
         // Usually the run is over and the group empty: skip the freeze/thaw round trip.

@@ -59,6 +59,8 @@ public:
         return {};
     }
 
+    std::vector<pid_t> members() const override { return cgfs::read_pids(dir_ / "cgroup.procs"); }
+
     Result<void> remove() override {
         if (removed_) return {};
         const bool empty = cgfs::read_pids(dir_ / "cgroup.procs").empty();

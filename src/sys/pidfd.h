@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
+#include <optional>
 #include <string>
 
 #include "sys/error.h"
@@ -35,6 +37,23 @@ inline int raw_pidfd_send_signal(int pidfd, int sig) noexcept {
         return errno_error(Step::pidfd_signal, std::to_string(sig));
     }
     return {};
+}
+
+// The pid of the process behind `pidfd` in our pid namespace (fdinfo's "Pid:"), or nullopt
+// if it has exited or cannot be read. Stable while the process lives and the pidfd is open.
+[[nodiscard]] inline std::optional<pid_t> pid_of_pidfd(int pidfd) {
+    std::ifstream info("/proc/self/fdinfo/" + std::to_string(pidfd));
+    for (std::string line; std::getline(info, line);) {
+        if (line.starts_with("Pid:")) {
+            try {
+                const long pid = std::stol(line.substr(4));
+                if (pid > 0) return static_cast<pid_t>(pid);
+            } catch (const std::exception&) {
+            }
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace sbx::sys

@@ -207,13 +207,14 @@ class Run:
         sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
+        end_r, end_w = os.pipe()  # the runner's end report, as the server gets it
         msg = dict(DEFAULT_RUN, type="run", id="t%d" % time.monotonic_ns(),
-                   fds=["run", "stdout", "stderr"] + ["cgroup"] * len(cgroup_fds))
+                   fds=["run", "stdout", "stderr", "end"] + ["cgroup"] * len(cgroup_fds))
         msg.update(fields)
-        protocol.send(zygote.control, msg, [child.fileno(), out_w, err_w] + cgroup_fds)
+        protocol.send(zygote.control, msg, [child.fileno(), out_w, err_w, end_w] + cgroup_fds)
         child.close()
-        protocol.close_all([out_w, err_w] + cgroup_fds)
-        self.sock, self.out_r, self.err_r = sock, out_r, err_r
+        protocol.close_all([out_w, err_w, end_w] + cgroup_fds)
+        self.sock, self.out_r, self.err_r, self.end_r = sock, out_r, err_r, end_r
         self.result = {"messages": [], "stdout": b"", "stderr": b""}
         if code is None:  # held: prepared, waiting for go() like the server's stock
             self.ready = self._next_message(10)
@@ -225,8 +226,9 @@ class Run:
         """Send the program of a held run (or run it at once) and collect the result."""
         try:
             self._drive(code, files or {}, kill_after)
+            self.result["end"] = _read_all(self.end_r)  # G is reaped: its end is closed
         finally:
-            protocol.close_all([self.out_r, self.err_r])
+            protocol.close_all([self.out_r, self.err_r, self.end_r])
             self.sock.close()
         return self.result
 
@@ -294,6 +296,15 @@ class Run:
                     res[open_fds[fd]] += data
                 else:
                     del open_fds[fd]
+
+
+def _read_all(fd):
+    chunks = []
+    while True:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _write_files(workfd, files):

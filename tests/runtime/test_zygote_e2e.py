@@ -86,7 +86,8 @@ print(sorted(os.listdir('/proc/self/fd')))
     assert lines[1] == "['1']"  # not the zygote (pid 1 of the outer namespace)
     assert lines[2] == ["CapEff:\t0000000000000000", "CapBnd:\t0000000000000000",
                         "NoNewPrivs:\t1", "Seccomp:\t2"].__repr__()
-    assert lines[3] == "['0', '1', '2', '3']"  # 3 is listdir's own directory fd
+    # 3 is listdir's own directory fd; 255 (RLIMIT_NOFILE - 1, close-on-exec) the end pipe
+    assert lines[3] == "['0', '1', '2', '255', '3']"
 
 
 def test_clean_main_and_environment(zygote):
@@ -222,6 +223,39 @@ def test_the_zygote_is_the_parent_and_returns_to_its_own_namespaces(zygote):
     finally:
         held.go("pass")
     assert {n: os.readlink("/proc/%d/ns/%s" % (zpid, n)) for n in own} == own
+
+
+@pytest.mark.parametrize("code, status", [
+    ("print('done')", 0),
+    ("import sys; print('x'); sys.exit(3)", 3),
+    ("raise ValueError('boom')", 1),
+    ("import sys; sys.exit('message')", 1),
+    ("x = (", 1),  # SyntaxError
+])
+def test_the_runner_reports_the_end_after_its_last_output(zygote, code, status):
+    res = zygote.run(code)
+    assert res["exit"]["exit_code"] == status, harness.summary(res)
+    assert res["end"] == b"end %d\n" % status, harness.summary(res)
+
+
+@pytest.mark.parametrize("code", ["import os; os._exit(0)", "import ctypes; ctypes.string_at(0)",
+                                  "import os; os.close(255); print('closed')"])
+def test_no_end_report_without_the_runner_s_own_end(zygote, code):
+    """os._exit, a signal, or a program that closes the end pipe: the server then relies on
+    the zygote's exit report alone."""
+    res = zygote.run(code)
+    assert res["end"] == b"", harness.summary(res)
+
+
+def test_a_child_process_does_not_get_the_end_pipe_across_exec(zygote):
+    res = ok(zygote.run("""
+import os
+pid = os.fork()
+if pid == 0:
+    os.execv('/bin/sh', ['sh', '-c', 'ls /proc/self/fd'])
+os.waitpid(pid, 0)
+"""))
+    assert b"255" not in res["stdout"], res["stdout"]
 
 
 def test_failed_fork_fails_that_run_only_and_the_zygote_keeps_serving(zygote):

@@ -126,4 +126,17 @@ TEST(Verdict, UnknownStepNameIsRunProtocol) {
 }
 
 }  // namespace
+
+// The runner's end report: only the exact form counts; anything else leaves the run to the
+// zygote's exit report.
+TEST(Verdict, EndReportParsesOnlyTheExactForm) {
+    EXPECT_EQ(parse_end_report("end 0\n"), 0);
+    EXPECT_EQ(parse_end_report("end 3\n"), 3);
+    EXPECT_EQ(parse_end_report("end 255\n"), 255);
+    for (const std::string_view bad : {"end 256\n", "end -1\n", "end 1", "end \n", "end 0001\n",
+                                       "END 0\n", "end 0\nend 1\n", "end 1x\n", "", "\n"}) {
+        EXPECT_EQ(parse_end_report(bad), std::nullopt) << bad;
+    }
+}
+
 }  // namespace sbx::pool

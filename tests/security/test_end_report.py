@@ -1,0 +1,52 @@
+"""The runner's end report (fd 255, "end N") is the program's own claim, and the server may
+answer from it while the run's pid 1 is still exiting. A program that forges it can only end
+its own run early; with any other process of the run still alive, the server ignores it and
+waits for the real exit. Either way nothing of the run is left on the host.
+"""
+import time
+
+from conftest import marker
+
+FORGE_THEN_SLEEP = r"""
+import os, sys, time
+print("before", flush=True)
+os.write(255, b"end 0\n")
+time.sleep(20)
+print("never")
+"""
+
+# A second process of the run stays alive (named by marker) while pid 1 forges the report
+# and then exits 7 on its own a little later.
+FORGE_WITH_A_CHILD = r"""
+import os, time
+M = %r
+if os.fork() == 0:
+    os.execv("/bin/sleep", [M, "60"])
+os.write(255, b"end 0\n")
+time.sleep(1.5)
+os._exit(7)
+"""
+
+
+def test_a_forged_end_report_ends_only_that_run_early(run, host_clean):
+    t0 = time.monotonic()
+    r = run(FORGE_THEN_SLEEP, timeout=30)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 10, elapsed  # answered from the report, not at the timeout
+    assert r["status"] == "ok" and r["exit_code"] == 0, r
+    assert r["stdout"] == "before\n", r
+    # host_clean: the sleeping pid 1 was killed after the answer, its cgroup removed.
+
+
+def test_a_forged_end_report_is_ignored_while_other_processes_run(run, host_clean):
+    m = marker("e")[:15]
+    host_clean.append(m)
+    r = run(FORGE_WITH_A_CHILD % m, timeout=30)
+    assert r["exit_code"] == 7 and r["status"] == "error", r  # the real exit, not the claim
+    # host_clean: the child died with pid 1.
+
+
+def test_the_next_run_is_unaffected(run, host_clean):
+    run(FORGE_THEN_SLEEP, timeout=30)
+    r = run("print('fresh')")
+    assert r["status"] == "ok" and r["stdout"] == "fresh\n", r
