@@ -132,6 +132,40 @@ def get_json(port, path, timeout=5):
         c.close()
 
 
+def paced(port, key, n, gap):
+    """n requests of payload `key`, one at a time on one keep-alive connection, `gap` seconds
+    apart: what a single interactive user sees (the server is idle between requests, as behind
+    an editor). Returns (sorted latencies in µs, number of bad responses, first bad)."""
+    body = json.dumps(PAYLOADS[key][1])
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    lat, bad, first = [], 0, None
+    try:
+        for _ in range(n):
+            time.sleep(gap)
+            t = time.perf_counter()
+            c.request("POST", "/execute", body, {"Content-Type": "application/json"})
+            r = c.getresponse()
+            data = r.read()
+            lat.append((time.perf_counter() - t) * 1e6)
+            try:
+                err = check_response(key, r.status, json.loads(data))
+            except ValueError:
+                err = "not JSON"
+            if err:
+                bad += 1
+                first = first or err
+    finally:
+        c.close()
+    return sorted(lat), bad, first
+
+
+def percentile(sorted_values, q):
+    """The q-quantile (0..1) of sorted values, nearest rank."""
+    if not sorted_values:
+        return None
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
 def check_response(key, status, obj):
     """None if the response is a good answer for the payload, else a short reason."""
     if status != 200:

@@ -2,6 +2,7 @@
 #include "pool/run_verdict.h"
 
 #include <array>
+#include <cerrno>
 #include <csignal>
 
 namespace sbx::pool {
@@ -105,7 +106,8 @@ void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f) {
     } else if (!f.exited) {
         out.verdict = Verdict::internal_error;
         out.failure = f.protocol_error.value_or(
-            SysError{Step::run_protocol, 0, f.cancelled ? "cancelled" : "run lost"});
+            f.cancelled ? SysError{Step::run_protocol, ECANCELED, "client went away"}
+                        : SysError{Step::run_protocol, 0, "run lost"});
     } else if (f.signal == SIGSYS) {
         out.verdict = Verdict::seccomp_violation;
     } else if (f.signal) {
