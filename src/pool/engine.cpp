@@ -110,6 +110,7 @@ asio::awaitable<RunOutcome> Engine::run_admitted(const RunRequest& request) {
     if (!prepared) co_return failed_outcome(prepared.error());
     auto zygote = prepared->zygote;
     auto outcome = co_await execute_run(std::move(*prepared), request, cfg_, driver_);
+    runs_.run_done(kind, network);  // its replacement is prepared after the answer is on its way
     if (zygote->kind() == ZygoteKind::cold) zygote->finish();
     co_return outcome;
 }

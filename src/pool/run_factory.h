@@ -31,6 +31,8 @@ public:
 
     // A run for a zygote of `kind` (cold: a fresh cold zygote) with the given network setting.
     boost::asio::awaitable<sys::Result<PreparedRun>> take(ZygoteKind kind, bool network);
+    // The run taken for (kind, network) has been answered: time to replace it in the stock.
+    void run_done(ZygoteKind kind, bool network);
 
     [[nodiscard]] unsigned stocked() const;
 
@@ -43,7 +45,7 @@ private:
     };
     boost::asio::awaitable<void> keep_stocked(StockKey key);
     boost::asio::awaitable<void> refill_one(StockKey key);
-    std::optional<PreparedRun> pop(StockKey key);
+    std::optional<PreparedRun> pop(StockKey key, std::size_t& left);
     void wake(StockKey key);
     [[nodiscard]] std::vector<StockKey> stock_keys() const;
 
