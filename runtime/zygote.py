@@ -14,7 +14,8 @@ import select  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
 
-from pysandbox_runtime import preload, protocol, runner, seccomp_load, setup_run  # noqa: E402
+from pysandbox_runtime import (preload, protocol, reseed, run_child, runner,  # noqa: E402
+                               seccomp_load, setup_run)
 from pysandbox_runtime import runs as runs_mod  # noqa: E402
 from pysandbox_runtime.syscalls import SetupError  # noqa: E402
 
@@ -40,6 +41,8 @@ def _start(flt):
     if threading.active_count() != 1:
         _log("warning: %d threads after preload; fork is unsafe" % threading.active_count())
     runner.prepare_stdio()
+    run_child.set_run_environment()
+    reseed.reseed()  # then again after every fork (runs.Runs.start)
     gc.collect()
     gc.freeze()  # keep pre-imported objects out of the collector: fewer copy-on-write faults
     return ready

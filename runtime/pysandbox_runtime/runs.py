@@ -9,7 +9,7 @@ bench/README.md, "One fork per run").
 import os
 import socket
 
-from . import protocol, run_child
+from . import protocol, reseed, run_child
 from .syscalls import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS,
                        SetupError, setns, unshare)
 
@@ -99,6 +99,10 @@ class Runs:
             finally:
                 os._exit(127)  # run_child.main never returns
         self._return_home()
+        # The next run must not share this one's random states: fresh ones now, in the
+        # zygote's own pages (in G, after the fork, the same work cost ~5 ms of copy-on-write
+        # faults with the full zygote, OpenSSL's reseed above all).
+        reseed.reseed()
         try:
             pidfd = os.pidfd_open(pid)
         except OSError as e:  # out of fds: we could not tell when G ends
