@@ -1,6 +1,7 @@
 """Runs /work/main.py like `python3 main.py` does: clean __main__, same output and exit codes."""
 import atexit
 import builtins
+import gc
 import io
 import os
 import sys
@@ -104,6 +105,7 @@ def _finalize(status):
         except BaseException as e:
             status = _handle(e, 0, status)
     atexit._run_exitfuncs()
+    _release_main()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -116,6 +118,19 @@ def _finalize(status):
         except OSError:
             pass
     os._exit(status)
+
+
+def _release_main():
+    """What the interpreter's shutdown does before it exits: drop __main__'s globals and
+    collect, so that objects only they held are finalized. A file the program never closed is
+    flushed then (`f = open(...); f.write(...)` at the top level); _exit alone would lose it."""
+    main = sys.modules.get("__main__")
+    try:
+        if main is not None:
+            main.__dict__.clear()
+        gc.collect()
+    except BaseException:  # a failing __del__ is reported by the interpreter itself
+        pass
 
 
 def _handle(exc, skip_frames, default=1):

@@ -30,7 +30,8 @@ void OutputCapture::take_available() {
     boost::system::error_code ec;
     sd_.non_blocking(true, ec);
     std::string chunk(64 * 1024, '\0');
-    while (!ec) {
+    // Bounded: the writers are dead or dying, but a pipe can still be refilled while we read.
+    for (int reads = 0; reads < 64 && !ec; ++reads) {
         const auto n = sd_.read_some(asio::buffer(chunk), ec);  // would_block once empty
         if (n > 0) keep(chunk.data(), n);
     }

@@ -193,6 +193,10 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
             facts.exited = true;
             facts.answered_early = true;
             facts.exit_code = facts.end_report;
+            // The report is the program's own claim: make sure of G's end (alone, as pid 1 its
+            // death ends the run) before reading what the pipes hold, so nothing is added.
+            killer.group = nullptr;
+            killer();
             out_cap.take_available();
             err_cap.take_available();
         } else {  // other processes still run: the usual way (they die with pid 1)
@@ -205,12 +209,10 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
         std::chrono::steady_clock::now() - started);
     const auto cs = co_await asio::this_coro::cancellation_state;
     facts.cancelled = cs.cancelled() != asio::cancellation_type::none;
-    // Exited: pid 1 is gone, so the kernel has killed the rest of the run. Answered early: G
-    // is alone and exiting, a SIGKILL through its pidfd makes sure of it (the report is the
-    // program's own claim) without waiting on the group. Otherwise (lost zygote, cancelled)
-    // kill now; either way nothing of the run runs on past this point.
-    if (facts.exited && !facts.answered_early) killer.done = true;
-    if (facts.answered_early) killer.group = nullptr;
+    // Exited: pid 1 is gone, so the kernel has killed the rest of the run (answered early: G
+    // was killed above). Otherwise (lost zygote, cancelled) kill now; either way nothing of the
+    // run runs on past this point.
+    if (facts.exited) killer.done = true;
     killer();
 
     if (run.group) facts.stats = run.group->stats();

@@ -169,3 +169,32 @@ def test_user_excepthook_is_used(tmp_path):
         raise ValueError
     """)
     assert (rc, err) == (1, "hook ValueError\n")
+
+
+FILES_LEFT_OPEN = """
+import json
+f = open("left_open.txt", "w")
+f.write("hello")
+g = open("printed.txt", "w")
+print("line", file=g)
+json.dump({"a": 1}, open("dumped.json", "w"))
+class Holder:
+    def __del__(self):
+        print("finalized")
+h = Holder()
+"""
+
+
+def test_files_left_open_are_flushed_like_at_interpreter_exit(tmp_path):
+    """`python3 main.py` flushes files a program never closed when it drops __main__'s globals
+    at exit; the runner, which ends with _exit, must do the same."""
+    ref = tmp_path / "ref"
+    ours = tmp_path / "ours"
+    ref.mkdir()
+    ours.mkdir()
+    expected = plain(ref, FILES_LEFT_OPEN)
+    assert run(ours, FILES_LEFT_OPEN) == expected
+    for name in ("left_open.txt", "printed.txt", "dumped.json"):
+        assert (ours / name).read_bytes() == (ref / name).read_bytes(), name
+    assert (ours / "left_open.txt").read_bytes() == b"hello"
+    assert expected[1] == "finalized\n"

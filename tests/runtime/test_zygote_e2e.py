@@ -313,3 +313,9 @@ def test_cold_mode_one_run():
 def test_address_space_limit(zygote):
     res = ok(zygote.run("x = bytearray(600 << 20)", as_bytes=512 << 20))
     assert res["stderr"].endswith(b"MemoryError\n") and res["exit"]["exit_code"] == 1
+
+
+def test_a_file_never_closed_comes_back_flushed(zygote):
+    res = ok(zygote.run("f = open('out.txt', 'w')\nf.write('hello')\nprint('done')"))
+    assert res["files"]["out.txt"] == b"hello", harness.summary(res)
+    assert res["end"] == b"end 0\n"

@@ -429,10 +429,12 @@ class HostBaseline:
         return len(self.cgroups.run_groups())
 
     def zygote_processes(self):
-        """Sandbox-uid processes whose parent is not one (the zygotes, children of the spawner)."""
+        """Sandbox-uid processes whose parent is not one (the zygotes, children of the spawner).
+        A process gone by the time its parent is read is none: the last run's G may still be
+        exiting right after its response (the server answers from the runner's end report)."""
         procs = sandbox_processes()
         pids = {pid for pid, _ in procs}
-        return {k for k in procs if _ppid(k[0]) not in pids}
+        return {k for k in procs if (ppid := _ppid(k[0])) is not None and ppid not in pids}
 
     def adopt_new_zygotes(self):
         """After a test killed a zygote: its replacement (a child of the server's spawner with
