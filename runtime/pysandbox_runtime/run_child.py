@@ -114,10 +114,8 @@ def main(sock, run, named, flt):
     """G's whole life; errors become an `error` message and _exit(127). Never returns.
 
     Everything that does not depend on the program — mounts, privilege drop, seccomp, stdio —
-    happens before `ready` (the environment and the random states come from the zygote, which
-    sets the one once and reseeds the others before each fork): a prepared run then pays only for reading
-    and checking main.py when its request arrives (and the copy-on-write faults of that work
-    are taken before, too).
+    happens before `ready`; the environment and the random states come ready from the zygote.
+    A prepared run then pays only for reading and checking main.py when its request arrives.
     """
     try:
         # Forked straight from the zygote: drop its fds (control socket, filter, other runs'

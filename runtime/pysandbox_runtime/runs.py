@@ -7,6 +7,7 @@ the whole interpreter) cost more CPU than everything else a run does (measured i
 bench/README.md, "One fork per run").
 """
 import os
+import signal
 import socket
 
 from . import protocol, reseed, run_child
@@ -62,10 +63,10 @@ def report_error(run_fd, step, err, detail):
 
 
 class _Live:
-    __slots__ = ("pid", "run_fd", "mnt_fd", "run_id")
+    __slots__ = ("pid", "run_fd", "mnt_fd")
 
-    def __init__(self, pid, run_fd, mnt_fd, run_id):
-        self.pid, self.run_fd, self.mnt_fd, self.run_id = pid, run_fd, mnt_fd, run_id
+    def __init__(self, pid, run_fd, mnt_fd):
+        self.pid, self.run_fd, self.mnt_fd = pid, run_fd, mnt_fd
 
 
 class Runs:
@@ -81,8 +82,8 @@ class Runs:
         fds are left to the caller; from here on the zygote keeps only the run socket."""
         unshare(_NS)  # all or nothing: on failure nothing changed
         try:
-            # Held until the report is sent: the run's mounts are torn down when we close it,
-            # not on G's exit path, which the server waits for.
+            # Held until the exit report is sent: the run's mounts are torn down when we close
+            # it, not on G's exit path, which that report waits for.
             mnt_fd = os.open("/proc/self/ns/mnt", _O_NS)
         except OSError as e:
             self._return_home()
@@ -106,11 +107,11 @@ class Runs:
         try:
             pidfd = os.pidfd_open(pid)
         except OSError as e:  # out of fds: we could not tell when G ends
-            os.kill(pid, 9)  # still our unreaped child: the pid cannot be reused yet
+            os.kill(pid, signal.SIGKILL)  # still our unreaped child: its pid cannot be reused
             os.waitpid(pid, 0)
             os.close(mnt_fd)
             raise SetupError("fork_run", e.errno or 0, "pidfd_open: %s" % e) from None
-        self.live[pidfd] = _Live(pid, named["run"][0], mnt_fd, run.get("id"))
+        self.live[pidfd] = _Live(pid, named["run"][0], mnt_fd)
         return pidfd
 
     def reap(self, pidfd):
