@@ -184,8 +184,12 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
     if (auto go = run.channel->send(json::object{{"type", "go"}}); !go) co_return failed_outcome(go.error());
     const auto started = std::chrono::steady_clock::now();
     const auto deadline = started + request.timeout;
-    co_await ((out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts, killer)) ||
-              await_end(end_pipe, facts) || watchdog(deadline, settings.kill_grace, facts, killer));
+    // The run's end as the zygote reports it: both pipes at EOF and the exit message.
+    auto exit_reported = [&] {
+        return out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts, killer);
+    };
+    co_await (exit_reported() || await_end(end_pipe, facts) ||
+              watchdog(deadline, settings.kill_grace, facts, killer));
     if (facts.end_report && !facts.exited) {
         if (alone(run)) {
             // The program has ended and flushed; G is exiting and nothing else is left: what
@@ -200,8 +204,7 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
             out_cap.take_available();
             err_cap.take_available();
         } else {  // other processes still run: the usual way (they die with pid 1)
-            co_await ((out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts, killer)) ||
-                      watchdog(deadline, settings.kill_grace, facts, killer));
+            co_await (exit_reported() || watchdog(deadline, settings.kill_grace, facts, killer));
         }
     }
     RunOutcome out;

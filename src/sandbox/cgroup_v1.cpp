@@ -97,7 +97,7 @@ public:
     Result<void> remove() override {
         if (removed_) return {};
         // Usually the run is over and the group empty: skip the freeze/thaw round trip.
-        const bool empty = cgfs::read_pids(dirs_.pids / "cgroup.procs").empty();
+        const bool empty = members().empty();
         auto killed = empty ? Result<void>{} : kill();
         std::optional<sys::SysError> first;
         if (!killed) first = killed.error();

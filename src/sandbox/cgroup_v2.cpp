@@ -63,7 +63,7 @@ public:
 
     Result<void> remove() override {
         if (removed_) return {};
-        const bool empty = cgfs::read_pids(dir_ / "cgroup.procs").empty();
+        const bool empty = members().empty();
         auto killed = empty ? Result<void>{} : kill();
         auto removed = cgfs::remove_dir(dir_);
         removed_ = true;
