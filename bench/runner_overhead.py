@@ -1,11 +1,15 @@
 """Runner and per-run overhead figures (on demand, not a test): `/usr/bin/python3 bench/runner_overhead.py`.
 
 1. runner vs plain interpreter: fork a child that runs main.py through runner.run() vs a child
-   that only _exits, and `python3 main.py` vs `python3 runner.py` as whole processes;
+   that execs the same compiled code and flushes, and `python3 main.py` vs `python3 runner.py`
+   as whole processes. The parent first collects and freezes the heap, as the zygote does;
+   `--preload numpy,pandas,...` imports those modules first, as the full zygote does (a child
+   then starts from a larger heap);
 2. code policy check (standard) on a small and a 1000-line program;
 3. with --zygote (root): whole runs through tests/runtime/harness.py, the Python stand-in for
    the server (its own Python costs are included, so the real server is faster).
 """
+import gc
 import os
 import statistics
 import subprocess
@@ -61,7 +65,9 @@ def runner_in_fork(workdir):
         exec(code, {"__name__": "__main__"})
         sys.stdout.flush()
 
-    runner.prepare_stdio()  # as the zygote does once at start-up
+    runner.prepare_stdio()  # as the zygote does once at start-up, and then,
+    gc.collect()            # like it, keeps what exists before the fork out of the collector
+    gc.freeze()
     bare = _in_child(plain_exec)
     through = _in_child(via_runner)  # each child uses its copy of the prepared stdio
     print("in a forked child, exec of compiled print + flush: %6.0f us" % bare)
@@ -119,6 +125,11 @@ def zygote_runs(preload):
 
 
 def main():
+    if "--preload" in sys.argv:
+        names = sys.argv[sys.argv.index("--preload") + 1]
+        for name in filter(None, names.split(",")):
+            __import__(name)
+        print("preloaded: %s" % names)
     workdir = tempfile.mkdtemp()  # not TemporaryDirectory: its atexit hook would run in children
     with open(os.path.join(workdir, "main.py"), "w") as f:
         f.write('print("hi")\n')

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/filename.h"
 #include "app/commands.h"
 #include "app/services.h"
 #include "config/load.h"
@@ -52,6 +53,10 @@ RunArgs parse_run_args(const std::vector<std::string>& args) {
             auto v = value("--file");
             auto eq = v ? v->find('=') : std::string::npos;
             if (eq == std::string::npos) return r.error = "--file needs NAME=PATH", r;
+            // The same rules as the HTTP API's "files" names.
+            if (auto why = api::filename_problem(v->substr(0, eq))) {
+                return r.error = "--file " + v->substr(0, eq) + ": " + *why, r;
+            }
             auto content = read_file(v->substr(eq + 1));
             if (!content) return r.error = "cannot read " + v->substr(eq + 1), r;
             r.files.push_back(sandbox::InputFile{v->substr(0, eq), std::move(*content)});
@@ -104,6 +109,7 @@ int run_command(const std::vector<std::string>& args) {
         std::fprintf(stderr, "pysandbox: %s%s%s\n", std::string(sandbox::to_string(o.verdict)).c_str(),
                      o.failure ? ": " : "", o.failure ? o.failure->render().c_str() : "");
     }
+    if (o.verdict == sandbox::Verdict::policy_violation) return 1;  // the program never ran
     if (o.exit_code) return *o.exit_code;
     return o.signal ? 128 + *o.signal : 1;
 }

@@ -216,9 +216,16 @@ std::vector<Setting> make_settings() {
                         [](const Config& c) { return c.cgroup_prefix; }});
     s.push_back(boolean("ALLOW_DEGRADED", "serve even when an isolation layer is missing",
                         &Config::allow_degraded));
-    s.push_back(choice("NETWORK_MODE", "none (loopback only) or egress", &Config::network_mode,
+    // bridge and host: the original service's Docker network modes, which gave runs the
+    // network; an .env written for it keeps that meaning here (egress, host and private
+    // ranges still blocked).
+    s.push_back(choice("NETWORK_MODE",
+                       "none (loopback only) or egress (bridge, host: the original's names for it)",
+                       &Config::network_mode,
                        std::array{std::pair{std::string_view{"none"}, NetworkMode::none},
-                                  std::pair{std::string_view{"egress"}, NetworkMode::egress}}));
+                                  std::pair{std::string_view{"egress"}, NetworkMode::egress},
+                                  std::pair{std::string_view{"bridge"}, NetworkMode::egress},
+                                  std::pair{std::string_view{"host"}, NetworkMode::egress}}));
     s.push_back(list("NETWORK_ALLOW",
                      "egress: CIDRs or host:port reachable although private or link-local",
                      &Config::network_allow));

@@ -10,6 +10,30 @@ namespace fs = std::filesystem;
 using sys::Result;
 using sys::Step;
 
+namespace {
+
+// The runtime's *.py files and the directories holding them, nothing else: a build dir used as
+// the runtime dir also holds CMake files naming host paths. A link is never followed.
+std::error_code copy_python_files(const fs::path& from, const fs::path& to) {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+        const auto& entry = *it;
+        const fs::path name = entry.path().filename();
+        if (entry.is_symlink(ec) || ec) continue;
+        if (entry.is_directory(ec)) {
+            if (name == "__pycache__" || name == "CMakeFiles") it.disable_recursion_pending();
+            continue;
+        }
+        if (!entry.is_regular_file(ec) || name.extension() != ".py") continue;
+        const fs::path dest = to / fs::relative(entry.path(), from, ec);
+        if (!ec) fs::create_directories(dest.parent_path(), ec);
+        if (!ec) fs::copy_file(entry.path(), dest, ec);
+    }
+    return ec;
+}
+
+}  // namespace
+
 Result<void> RuntimeSnapshots::enter_private_namespace() {
     if (private_) return {};
     // Our mounts must never show on the host: own mount namespace, nothing propagates out.
@@ -38,9 +62,8 @@ Result<fs::path> RuntimeSnapshots::get(const fs::path& runtime_dir) {
     if (::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=16m") != 0) {
         return sys::errno_error(Step::mount_tmpfs, target.string());
     }
-    // Regular files and directories only: a link in the runtime dir is not followed into it.
     if (!fs::is_directory(runtime_dir, ec)) ec = std::make_error_code(std::errc::no_such_file_or_directory);
-    if (!ec) fs::copy(runtime_dir, target, fs::copy_options::recursive | fs::copy_options::skip_symlinks, ec);
+    if (!ec) ec = copy_python_files(runtime_dir, target);
     if (ec) {
         ::umount2(target.c_str(), MNT_DETACH);
         return sys::SysError{Step::zygote_start, ec.value(), "runtime dir " + runtime_dir.string()};

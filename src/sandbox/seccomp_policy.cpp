@@ -101,6 +101,18 @@ constexpr std::uint64_t kCloneNsFlags[] = {CLONE_NEWNS,  CLONE_NEWUTS, CLONE_NEW
 constexpr std::uint64_t kPersonalityOkBits = 0x8 | 0x20000;
 constexpr std::uint64_t kBit31 = 1ULL << 31;
 constexpr std::uint64_t kPersonalityQuery = 0xffffffffU;
+constexpr std::uint64_t kLow32 = 0xffffffffU;
+
+// Denied like kDenied, for system calls newer than the libseccomp the server is built with:
+// named when it knows them, else by their x86_64 number (the filter admits x86_64 only).
+struct NewDeny {
+    const char* name;
+    int x86_64_nr;
+    const char* why;
+};
+constexpr NewDeny kDeniedNew[] = {
+    {"open_tree_attr", 467, "new mount API (Linux 6.15): open_tree with mount attributes"},
+};
 
 struct CtxDeleter {
     void operator()(scmp_filter_ctx ctx) const noexcept { seccomp_release(ctx); }
@@ -118,6 +130,14 @@ Result<void> add(const Ctx& ctx, std::uint32_t action, const char* name,
     const int rc = seccomp_rule_add_array(ctx.get(), action, nr, static_cast<unsigned>(args.size()),
                                           args.size() != 0 ? args.begin() : nullptr);
     if (rc != 0) return build_error(rc, name);
+    return {};
+}
+
+Result<void> add_new(const Ctx& ctx, const NewDeny& d) {
+    int nr = seccomp_syscall_resolve_name(d.name);
+    if (nr == __NR_SCMP_ERROR) nr = d.x86_64_nr;
+    const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), nr, 0);
+    if (rc != 0) return build_error(rc, d.name);
     return {};
 }
 
@@ -145,8 +165,9 @@ Result<void> add_conditional_rules(const Ctx& ctx) {
     }
     // clone3 passes flags in memory a filter cannot read: ENOSYS makes glibc fall back to clone.
     SBX_TRY_VOID(add(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3"));
-    // AF_VSOCK reaches the hypervisor host; it is not namespaced.
-    SBX_TRY_VOID(add(ctx, eperm, "socket", {SCMP_A0(SCMP_CMP_EQ, AF_VSOCK)}));
+    // AF_VSOCK reaches the hypervisor host; it is not namespaced. The kernel reads the family
+    // as an int: compare the low 32 bits only, or 0x1'00000028 would pass as a different value.
+    SBX_TRY_VOID(add(ctx, eperm, "socket", {SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, AF_VSOCK)}));
     SBX_TRY_VOID(add_personality_rules(ctx));
     return {};
 }
@@ -181,6 +202,7 @@ Result<std::vector<sock_filter>> build_run_filter() {
     rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_OPTIMIZE, 2);
     if (rc != 0) return build_error(rc, "CTL_OPTIMIZE");
     for (const auto& d : kDenied) SBX_TRY_VOID(add(ctx, SCMP_ACT_ERRNO(EPERM), d.name));
+    for (const auto& d : kDeniedNew) SBX_TRY_VOID(add_new(ctx, d));
     SBX_TRY_VOID(add_conditional_rules(ctx));
     return export_bpf(ctx);
 }

@@ -1,5 +1,6 @@
 """Host processes invisible, the server's secrets unreachable, the run's identity and privileges."""
 import errno
+import json
 import os
 import socket
 import threading
@@ -280,3 +281,22 @@ def test_mountinfo_reveals_no_host_paths(run):
         if root not in ("/", mount_point) and not root.startswith("/usr/share/zoneinfo/"):
             leaks.append((root, mount_point))
     assert not leaks, "host paths in the run's mountinfo: %s" % leaks
+
+
+def test_runtime_dir_holds_only_the_python_runtime(run):
+    # The runtime is copied from a build dir that also holds CMake files naming host paths
+    # (the repository, the build dir): only its *.py files may reach the sandbox.
+    r = run("""
+import json, os
+found, texts = [], []
+for d, dirs, files in os.walk("/opt/pysandbox"):
+    for f in files:
+        p = os.path.join(d, f)
+        found.append(p)
+        texts.append(open(p, "rb").read())
+print(json.dumps({"files": found, "host": [t.count(b"%s") for t in texts]}))
+""" % os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                   "runtime"))
+    out = json.loads(r["stdout"])
+    assert out["files"] and all(p.endswith(".py") for p in out["files"]), out["files"]
+    assert not any(out["host"]), "a runtime file names the host runtime path"

@@ -66,6 +66,23 @@ print(json.dumps({"threads": n, "error": err}))
     assert res["threads"] <= LIMITS["PIDS_LIMIT"] - 1, res
 
 
+def test_child_killed_for_memory_is_reported_while_the_program_goes_on(server, run):
+    code = r"""
+import os
+pid = os.fork()
+if pid == 0:
+    chunks = []
+    while True:
+        chunks.append(b"x" * (16 << 20))
+_, status = os.waitpid(pid, 0)
+print("child signal", os.WTERMSIG(status) if os.WIFSIGNALED(status) else None)
+"""
+    r = run(code, timeout=10)
+    assert r["status"] == "ok" and r["stdout"] == "child signal 9\n", r.brief()
+    assert any("killed for exceeding MEMORY_LIMIT (%d MiB)" % (LIMITS["MEMORY_LIMIT"] // MiB) in w
+               for w in r["warnings"]), r.brief()
+
+
 def test_memory_bomb_is_killed_with_memory_limit(server, run):
     code = r"""
 chunks = []
@@ -102,6 +119,8 @@ print(json.dumps({"signals": [os.WTERMSIG(s) if os.WIFSIGNALED(s) else 0 for s i
     assert r["memory_peak"] <= LIMITS["MEMORY_LIMIT"] + MiB, r.brief()
     if r["status"] == "ok":  # the OOM killer picked children only: at least one was killed
         assert signal.SIGKILL in r.result()["signals"], r.brief()
+        # ... and the response says why they vanished.
+        assert any("killed for exceeding MEMORY_LIMIT" in w for w in r["warnings"]), r.brief()
     else:
         assert r["status"] == "memory_limit", r.brief()
     server.assert_healthy()

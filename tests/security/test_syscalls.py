@@ -95,6 +95,10 @@ PROBES = {
     "personality_addr_no_randomize": ("in_child(lambda: sc(135, 0x0040000))", errno.EPERM, "0 (success)"),
     "personality_read_implies_exec": ("in_child(lambda: sc(135, 0x0400000))", errno.EPERM, "0 (success)"),
     "socket_af_vsock": ("in_child(lambda: sc(41, 40, 1, 0))", errno.EPERM, "an fd or EAFNOSUPPORT"),
+    # The kernel reads the family as an int: upper bits set are still AF_VSOCK.
+    "socket_af_vsock_upper_bits": ("in_child(lambda: sc(41, 0x100000028, 1, 0))", errno.EPERM,
+                                   "an fd or EAFNOSUPPORT"),
+    "open_tree_attr": ("sc(467, -1, BAD, 0, BAD, 0)", errno.EPERM, "EFAULT or ENOSYS (older kernel)"),
     "kexec_load": ("sc(246, 0, 0, 0, 0)", errno.EPERM, "ENOSYS (not built in) or EPERM"),
     "kexec_file_load": ("sc(320, -1, -1, 0, 0, 0)", errno.EPERM, "ENOSYS (not built in) or EPERM"),
     "init_module": ("sc(175, BAD, 0, BAD)", errno.EPERM, "ENOSYS (not built in) or EPERM"),

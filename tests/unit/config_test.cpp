@@ -79,6 +79,25 @@ TEST(Load, PrecedenceFlagOverEnvOverDotenv) {
     std::filesystem::remove_all(dir);
 }
 
+// An .env written for the original service starts this one unchanged: its Docker-only keys
+// are ignored, its values keep their meaning (NETWORK_MODE=bridge gave runs the network).
+TEST(Load, OriginalServiceDotenvIsAccepted) {
+    auto dir = std::filesystem::temp_directory_path() / "sbx_config_test_original";
+    std::filesystem::create_directories(dir);
+    auto dotenv = dir / ".env";
+    std::ofstream(dotenv) << "EXECUTION_MODE=conda\nSANDBOX_TIMEOUT=30\nMAX_TIMEOUT=300\n"
+                             "MAX_CODE_LENGTH=100000\nMAX_FILE_SIZE=10485760\n"
+                             "DOCKER_IMAGE=python:3.11-slim\nWORK_DIR=/sandbox\nMEMORY_LIMIT=512m\n"
+                             "CPU_LIMIT=1\nNETWORK_MODE=bridge\nTEMP_DIR=/tmp/sandbox\nLOG_LEVEL=INFO\n";
+    auto r = load(sources_with({}, {}, dotenv));
+    ASSERT_TRUE(r.errors.empty()) << r.errors.front();
+    EXPECT_EQ(r.config.network_mode, NetworkMode::egress);
+    EXPECT_EQ(r.config.memory_limit_bytes, 512ULL << 20);
+    EXPECT_EQ(load(sources_with({{"NETWORK_MODE", "host"}})).config.network_mode, NetworkMode::egress);
+    EXPECT_EQ(load(sources_with({{"NETWORK_MODE", "none"}})).config.network_mode, NetworkMode::none);
+    std::filesystem::remove_all(dir);
+}
+
 TEST(Load, InvalidValuesAreAllReportedByName) {
     auto r = load(sources_with({{"MEMORY_LIMIT", "lots"}, {"PORT", "70000"}, {"RUN_MODE", "warm"}}));
     ASSERT_EQ(r.errors.size(), 3U);

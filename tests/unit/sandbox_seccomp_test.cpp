@@ -73,6 +73,11 @@ const Probe kProbes[] = {
     {"kcmp", SYS_kcmp, {0, 0, 0, 0, 0, 0}, EPERM},
     {"iopl", SYS_iopl, {0, 0, 0, 0, 0, 0}, EPERM},
     {"socket(AF_VSOCK)", SYS_socket, {AF_VSOCK, SOCK_STREAM, 0, 0, 0, 0}, EPERM},
+    // The kernel reads the family as an int: upper bits set must not make it another value.
+    {"socket(1<<32 | AF_VSOCK)", SYS_socket, {(1L << 32) | AF_VSOCK, SOCK_STREAM, 0, 0, 0, 0}, EPERM},
+    {"socket(~0<<32 | AF_VSOCK)", SYS_socket,
+     {static_cast<long>(0xffffffff00000000UL | AF_VSOCK), SOCK_STREAM, 0, 0, 0, 0}, EPERM},
+    {"open_tree_attr (newer than libseccomp)", 467, {-1, kBad, 0, kBad, 0, 0}, EPERM},
     {"personality(ADDR_NO_RANDOMIZE)", SYS_personality, {ADDR_NO_RANDOMIZE, 0, 0, 0, 0, 0}, EPERM},
     {"personality(1<<32 | NO_RANDOMIZE)", SYS_personality,
      {(1L << 32) | ADDR_NO_RANDOMIZE, 0, 0, 0, 0, 0}, EPERM},
@@ -85,6 +90,7 @@ const Probe kProbes[] = {
     {"personality(PER_LINUX)", SYS_personality, {PER_LINUX, 0, 0, 0, 0, 0}, 0},
     {"getpid", SYS_getpid, {0, 0, 0, 0, 0, 0}, 0},
     {"socket(AF_UNIX)", SYS_socket, {AF_UNIX, SOCK_STREAM, 0, 0, 0, 0}, 0},
+    {"socket(1<<32 | AF_UNIX)", SYS_socket, {(1L << 32) | AF_UNIX, SOCK_STREAM, 0, 0, 0, 0}, 0},
 };
 
 // child: loads `prog`, then reports one errno (or 0) per probe on `out`.

@@ -1,0 +1,64 @@
+"""`pysandbox run FILE.py` and `pysandbox version`: the same sandbox from the shell."""
+import os
+import subprocess
+
+import pytest
+
+BIN = os.environ.get("PYSANDBOX_BIN", "")
+
+
+def cli(*args, cwd):
+    return subprocess.run([BIN, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return tmp_path  # no .env here: the defaults apply
+
+
+def write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def test_version_prints_a_version(workdir):
+    r = cli("version", cwd=workdir)
+    assert r.returncode == 0 and r.stdout.strip(), r
+    assert any(ch.isdigit() for ch in r.stdout), r.stdout
+
+
+def test_run_prints_output_and_exits_with_the_program_status(workdir):
+    prog = write(workdir / "p.py", "import sys\nprint('out', 6 * 7)\nprint('err', file=sys.stderr)\nsys.exit(3)\n")
+    r = cli("run", prog, cwd=workdir)
+    assert (r.returncode, r.stdout, r.stderr) == (3, "out 42\n", "err\n"), r
+
+
+def test_run_gives_input_files_to_the_program(workdir):
+    data = write(workdir / "data.txt", "hello from a file")
+    prog = write(workdir / "p.py", "print(open('in/data.txt').read().upper())\n")
+    r = cli("run", prog, "--file", "in/data.txt=" + data, cwd=workdir)
+    assert (r.returncode, r.stdout) == (0, "HELLO FROM A FILE\n"), r
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "/tmp/abs.txt", "main.py", "a//b"])
+def test_run_refuses_unsafe_file_names_before_any_run(workdir, name):
+    data = write(workdir / "data.txt", "x")
+    prog = write(workdir / "p.py", "print('ran')\n")
+    r = cli("run", prog, "--file", name + "=" + data, cwd=workdir)
+    assert r.returncode == 2 and "ran" not in r.stdout, r
+    assert name in r.stderr, r.stderr
+
+
+def test_run_policy_violation_is_a_failure(workdir):
+    prog = write(workdir / "p.py", "print(eval('1 + 1'))\n")
+    r = cli("run", prog, cwd=workdir)
+    assert r.returncode == 1, r
+    assert "Security policy violation: Dangerous builtin function detected: eval" in r.stderr
+    assert r.stdout == ""
+
+
+def test_run_timeout_kills_the_program(workdir):
+    prog = write(workdir / "p.py", "import time\nprint('started', flush=True)\ntime.sleep(60)\n")
+    r = cli("run", prog, "--timeout", "1", cwd=workdir)
+    assert r.returncode != 0 and "started" in r.stdout, r
+    assert "timeout" in r.stderr, r.stderr
