@@ -91,37 +91,60 @@ asio::awaitable<void> await_exit(Channel& ch, RunFacts& facts, Killer& killer) {
     }
 }
 
-// The runner's end report ("end N\n" on the end pipe), written once the program's output is
-// flushed, just before its process exits. Completes only on a valid report; on anything else
-// (EOF: the program closed the pipe, or ended without one — os._exit, a signal) it waits to be
-// cancelled: the zygote's exit report or the deadline decides then.
-asio::awaitable<void> await_end(asio::posix::stream_descriptor& sd, RunFacts& facts) {
+// The end pipe, one word a line: "end N" (the runner's end report, written once the program's
+// output is flushed, just before its process exits) and "flushed" (its answer to the
+// deadline's flush request: wakes the watchdog). Completes only on a valid end report; on
+// anything else (EOF: the program closed the pipe, or ended without one — os._exit, a signal;
+// a line that is neither) it waits to be cancelled: the zygote's exit report or the deadline
+// decides then.
+asio::awaitable<void> await_end(asio::posix::stream_descriptor& sd, RunFacts& facts,
+                                asio::steady_timer& flush_wait) {
+    constexpr int kMaxFlushed = 4;  // one is asked for; a program writing more gets no more
     std::string got;
     std::array<char, 32> buf{};
-    for (;;) {
+    int flushed = 0;
+    for (bool bad = false; !bad;) {
         auto [ec, n] = co_await sd.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
         got.append(buf.data(), n);
-        if (auto code = parse_end_report(got)) {
-            facts.end_report = code;
-            co_return;
+        for (auto nl = got.find('\n'); nl != std::string::npos && !bad; nl = got.find('\n')) {
+            const std::string line = got.substr(0, nl + 1);
+            got.erase(0, nl + 1);
+            if (line == kFlushedLine && ++flushed <= kMaxFlushed) {
+                flush_wait.cancel();
+            } else if (auto code = parse_end_report(line)) {
+                facts.end_report = code;
+                co_return;
+            } else {
+                bad = true;
+            }
         }
-        if (ec || got.size() > 16 || got.find('\n') != std::string::npos) break;
+        bad = bad || ec || got.size() > 16;
     }
     asio::steady_timer never(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
     co_await never.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-// The run's clock: at the deadline kill the run (verdict timeout) and keep waiting for the
-// zygote's exit report; if it still has not come after the grace period, return: the caller
-// gives up (no exit report: internal error, "run lost").
-asio::awaitable<void> watchdog(std::chrono::steady_clock::time_point deadline,
-                               std::chrono::milliseconds grace, RunFacts& facts, Killer& killer) {
+// The run's clock: at the deadline ask G to flush (bounded by flush_grace, ended early by its
+// "flushed"), kill the run (verdict timeout) and keep waiting for the zygote's exit report; if
+// it still has not come after the grace period, return: the caller gives up (no exit report:
+// internal error, "run lost").
+asio::awaitable<void> watchdog(std::chrono::steady_clock::time_point deadline, const DriverSettings& settings,
+                               RunFacts& facts, Killer& killer, asio::steady_timer* flush_wait) {
     asio::steady_timer timer(co_await asio::this_coro::executor, deadline);
     auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     facts.timed_out = true;
+    // Text the program printed without a newline is still in its stream buffers. G is pid 1 of
+    // its namespace: the signal reaches it only if its handler is still installed.
+    // (No flush_wait: the runner has already flushed and reported its end.)
+    if (flush_wait != nullptr && settings.flush_grace.count() > 0 && killer.pidfd >= 0) {
+        flush_wait->expires_after(settings.flush_grace);
+        if (::syscall(SYS_pidfd_send_signal, killer.pidfd, flush_signal(), nullptr, 0) == 0) {
+            co_await flush_wait->async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
     killer();
-    timer.expires_after(grace);
+    timer.expires_after(settings.kill_grace);
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
@@ -188,8 +211,9 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
     auto exit_reported = [&] {
         return out_cap.drain() && err_cap.drain() && await_exit(*run.channel, facts, killer);
     };
-    co_await (exit_reported() || await_end(end_pipe, facts) ||
-              watchdog(deadline, settings.kill_grace, facts, killer));
+    asio::steady_timer flush_wait(ex);
+    co_await (exit_reported() || await_end(end_pipe, facts, flush_wait) ||
+              watchdog(deadline, settings, facts, killer, &flush_wait));
     if (facts.end_report && !facts.exited) {
         if (alone(run)) {
             // The program has ended and flushed; G is exiting and nothing else is left: what
@@ -204,7 +228,7 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
             out_cap.take_available();
             err_cap.take_available();
         } else {  // other processes still run: the usual way (they die with pid 1)
-            co_await (exit_reported() || watchdog(deadline, settings.kill_grace, facts, killer));
+            co_await (exit_reported() || watchdog(deadline, settings, facts, killer, nullptr));
         }
     }
     RunOutcome out;
@@ -232,6 +256,13 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
                                " bytes per stream)");
     }
     apply_verdict(out, facts);
+    if (facts.stats.oom_kills > 0 && out.verdict != Verdict::memory_limit) {
+        // The program survived, but the kernel killed some of its processes: say so, or a
+        // child that vanished would look like the program's own doing.
+        out.warnings.push_back(std::to_string(facts.stats.oom_kills) +
+                               " process(es) of the run killed for exceeding MEMORY_LIMIT (" +
+                               std::to_string(cfg.memory_limit_bytes >> 20) + " MiB)");
+    }
     log::debug("run phases", {{"box", run.run_id}, {"run_us", out.execution_time.count()},
                               {"early", facts.answered_early ? 1 : 0},
                               {"total_us", std::chrono::duration_cast<std::chrono::microseconds>(

@@ -21,6 +21,7 @@ struct DriverSettings {
     std::uint32_t owner_host_uid = 0;    // host uid that maps to sandbox_uid (inputs' owner)
     std::chrono::milliseconds setup_timeout{10000};
     std::chrono::milliseconds kill_grace{5000};  // after a kill, how long the exit report may take
+    std::chrono::milliseconds flush_grace{100};  // at the deadline, how long G may take to flush
 };
 
 struct PreparedRun {

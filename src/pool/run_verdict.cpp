@@ -53,6 +53,8 @@ bool ended_with_memory_error(std::string_view err) {
 
 }  // namespace
 
+int flush_signal() { return SIGRTMAX; }
+
 std::optional<int> parse_end_report(std::string_view text) {
     constexpr std::string_view kPrefix = "end ";
     if (!text.starts_with(kPrefix) || !text.ends_with('\n')) return std::nullopt;

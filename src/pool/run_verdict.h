@@ -29,6 +29,12 @@ struct RunFacts {
 // The runner's end report on the end pipe: exactly "end N\n" with 0 <= N <= 255, else nullopt.
 std::optional<int> parse_end_report(std::string_view text);
 
+// At the deadline the server asks G to flush what its streams still buffer (text without a
+// newline) before the kill: this signal, answered by this line on the end pipe. Mirrored in
+// runtime/pysandbox_runtime/runner.py (FLUSH_SIGNAL, FLUSHED).
+int flush_signal();
+inline constexpr std::string_view kFlushedLine = "flushed\n";
+
 // {"type":"error","step":"mount_tmpfs","errno":1,"detail":"/work"} -> SysError.
 // A step name the runtime does not send gives Step::run_protocol, the name kept in detail.
 sys::SysError setup_error_from(const boost::json::object& body);
