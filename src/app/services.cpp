@@ -50,8 +50,10 @@ sys::Result<Services> build_services(const config::Config& cfg) {
         s.egress = std::move(*egress);
         s.links = std::make_unique<EgressLinks>(*s.egress);
         log::info("egress", {{"detail", s.egress->describe()}});
-    } else if (auto removed = network::remove_leftover_table(cfg); !removed) {
-        log::debug("no egress table removed", {{"error", removed.error().render()}});  // no nf_tables
+    } else if (::geteuid() == 0) {  // (libnftables prints to stderr when it may not ask)
+        if (auto removed = network::remove_leftover_table(cfg); !removed) {
+            log::debug("no egress table removed", {{"error", removed.error().render()}});  // no nf_tables
+        }
     }
     const auto dir = runtime_dir(cfg);
     if (!std::filesystem::exists(dir / "zygote.py")) {
