@@ -9,7 +9,9 @@ from .syscalls import (CLONE_NEWCGROUP, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID,
                        MS_REMOUNT, SetupError, mount, sethostname, unshare)
 
 _MASKED = (b"/proc/kcore", b"/proc/keys", b"/proc/timer_list", b"/proc/sched_debug",
-           b"/proc/kallsyms")
+           b"/proc/kallsyms", b"/proc/latency_stats", b"/proc/timer_stats")
+# Directories about the host's hardware (as Docker masks them): an empty read-only tmpfs.
+_MASKED_DIRS = (b"/proc/acpi", b"/proc/scsi", b"/proc/asound")
 _READ_ONLY = (b"/proc/sys", b"/proc/sysrq-trigger", b"/proc/irq", b"/proc/bus", b"/proc/fs")
 _PROC_FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC
 _SIOCSIFFLAGS = 0x8914
@@ -42,6 +44,9 @@ def mount_filesystems(run):
     mount(b"proc", b"/proc", b"proc", _PROC_FLAGS, None, "mount_proc")
     for path in _MASKED:
         _optional(mount, b"/dev/null", path, None, MS_BIND, None, "mask_proc")
+    for path in _MASKED_DIRS:
+        _optional(mount, b"tmpfs", path, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                  b"size=0,nr_inodes=1", "mask_proc")
     for path in _READ_ONLY:
         if _optional(mount, path, path, None, MS_BIND | MS_REC, None, "mask_proc"):
             # The remount must repeat the locked nosuid/nodev/noexec flags of the proc mount.
