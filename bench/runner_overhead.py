@@ -1,6 +1,6 @@
 """Runner and per-run overhead figures (on demand, not a test): `/usr/bin/python3 bench/runner_overhead.py`.
 
-1. runner vs plain interpreter: fork a child that runs main.py through runner.run() vs a child
+1. runner vs plain interpreter: fork a child that runs main.py through the runner vs a child
    that execs the same compiled code and flushes, and `python3 main.py` vs `python3 runner.py`
    as whole processes. The parent first collects and freezes the heap, as the zygote does;
    `--preload numpy,pandas,...` imports those modules first, as the full zygote does (a child
@@ -11,6 +11,7 @@
 """
 import gc
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -25,18 +26,27 @@ from pysandbox_runtime import policy, runner  # noqa: E402
 N = 200
 
 
-def _in_child(body):
-    """Median µs the forked child spends from calling body() until it calls os._exit."""
+def _faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _in_child(body, setup=None):
+    """Median µs the forked child spends from calling body() (after setup(), untimed) until
+    it calls os._exit, and the median of its page faults meanwhile (copy-on-write above all:
+    most of the time, and a count that, unlike the time, a busy machine does not blur)."""
     r, w = os.pipe()
-    times = []
+    times, faults = [], []
     for _ in range(N):
         pid = os.fork()
         if pid == 0:
             real_exit = os._exit
+            if setup is not None:
+                setup()
+            f = _faults()
             t = time.perf_counter()
 
             def timed_exit(status):
-                os.write(w, b"%.1f\n" % ((time.perf_counter() - t) * 1e6))
+                os.write(w, b"%.1f %d\n" % ((time.perf_counter() - t) * 1e6, _faults() - f))
                 real_exit(status)
             os._exit = timed_exit
             try:
@@ -44,19 +54,31 @@ def _in_child(body):
             finally:
                 timed_exit(0)
         os.waitpid(pid, 0)
-        times.append(float(os.read(r, 64)))
+        us, flt = os.read(r, 64).split()
+        times.append(float(us))
+        faults.append(int(flt))
     os.close(r)
     os.close(w)
-    return statistics.median(times)
+    return statistics.median(times), statistics.median(faults)
+
+
+def _executed(code, main_globals):
+    """[] or [the uncaught exception] (the bench's frame above main.py's costs nothing here)."""
+    try:
+        exec(code, main_globals)
+    except BaseException as e:  # noqa: B036 — as the interpreter, everything
+        return [e]
+    return []
 
 
 def runner_in_fork(workdir):
     devnull = os.open(os.devnull, os.O_WRONLY)
 
-    def via_runner():
+    def via_runner():  # as a run does at the top level of zygote.py
         os.dup2(devnull, 1)
         os.dup2(devnull, 2)
-        runner.run(workdir=workdir)
+        code, main_globals = runner.prepare(workdir=workdir)
+        runner.finish(_executed(code, main_globals))
 
     code = compile('print("hi")', "main.py", "exec")
 
@@ -65,14 +87,21 @@ def runner_in_fork(workdir):
         exec(code, {"__name__": "__main__"})
         sys.stdout.flush()
 
-    runner.prepare_stdio()  # as the zygote does once at start-up, and then,
+    runner.prepare_in_zygote(workdir)  # as the zygote does once at start-up, and then,
     gc.collect()            # like it, keeps what exists before the fork out of the collector
     gc.freeze()
-    bare = _in_child(plain_exec)
-    through = _in_child(via_runner)  # each child uses its copy of the prepared stdio
-    print("in a forked child, exec of compiled print + flush: %6.0f us" % bare)
-    print("in a forked child, runner.run() of the same main.py: %6.0f us" % through)
-    print("=> runner overhead per run:                         %6.0f us" % (through - bare))
+    bare, bare_faults = _in_child(plain_exec)
+    through, through_faults = _in_child(via_runner)  # each child: its copy of the prepared stdio
+    print("in a forked child, exec of compiled print + flush: %6.0f us, %4d page faults"
+          % (bare, bare_faults))
+    print("in a forked child, the runner on the same main.py:   %6.0f us, %4d page faults"
+          % (through, through_faults))
+    print("=> runner overhead per run:                         %6.0f us, %4d page faults"
+          % (through - bare, through_faults - bare_faults))
+    # What a prepared run (G) has done before `ready`: run_child.main calls prepare_process.
+    after_go, after_go_faults = _in_child(via_runner, runner.prepare_process)
+    print("=> of which after `go` (a prepared run):            %6.0f us, %4d page faults"
+          % (after_go - bare, after_go_faults - bare_faults))
 
 
 def whole_process(workdir, n=30):

@@ -11,8 +11,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I implies -P 
 
 import gc  # noqa: E402
 import select  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 import threading  # noqa: E402
+
+# The server stops its zygotes by EOF on the control socket; a terminal's ^C or ^\ must not
+# kill them (and their runs) first. Runs restore both (runner._plain_signals).
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGQUIT, signal.SIG_IGN)
 
 from pysandbox_runtime import (preload, protocol, reseed, run_child, runner,  # noqa: E402
                                seccomp_load, setup_run)
@@ -40,7 +46,7 @@ def _start(flt):
              "seccomp_instructions": flt.instructions}
     if threading.active_count() != 1:
         _log("warning: %d threads after preload; fork is unsafe" % threading.active_count())
-    runner.prepare_stdio()
+    runner.prepare_in_zygote()
     run_child.set_run_environment()
     reseed.reseed()  # then again after every fork (runs.Runs.start)
     gc.collect()
@@ -59,15 +65,16 @@ def _handle_run(msg, fds, flt, runs):
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        return runs.start(msg, named, flt)
+        pidfd = runs.start(msg, named, flt)  # in G: raises Forked, which skips what follows
     except SetupError as e:  # e.g. out of pids: this run fails, not the zygote
         _log("run %r: %s failed: %s" % (msg.get("id"), e.step, e.detail))
         if not runs_mod.report_error(named["run"][0], e.step, e.errno or 0, e.detail):
             _log("run %r: cannot report %s: the server is gone" % (msg.get("id"), e.step))
         protocol.close_all(named["run"])
-        return None
-    finally:
-        protocol.close_all(named["stdout"] + named["stderr"] + named["end"] + named["cgroup"])
+        pidfd = None
+    # Not in a `finally`: G needs these fds.
+    protocol.close_all(named["stdout"] + named["stderr"] + named["end"] + named["cgroup"])
+    return pidfd
 
 
 def _serve(control, flt):
@@ -120,8 +127,27 @@ def main():
     except runs_mod.ZygoteBroken as e:  # our exit kills our runs (we are their pid namespace's init)
         _log("cannot return to the zygote's namespaces after a fork: %s" % e)
         return 70
+    except runs_mod.Forked:
+        control.detach()  # G closes the zygote's fds itself; a finalizer must not close fd 3 later
+        raise
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except runs_mod.Forked as forked:
+        _run, _named, _flt = forked.args
+    # Only a run (G) gets here, the zygote's frames gone with the exception: main.py's frame
+    # has this one above it and no other (`python3 main.py` has none), as in runner.py's own.
+    try:
+        _code, _globals = run_child.main(socket.socket(fileno=_named["run"][0]), _run, _named,
+                                         _flt)
+    except BaseException:  # a runtime bug: a run never goes through the zygote's own exit
+        os._exit(127)
+    _outcome = []
+    try:
+        exec(_code, _globals)
+    except BaseException as _e:
+        _outcome.append(_e)
+    runner.finish(_outcome)

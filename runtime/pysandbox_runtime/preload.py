@@ -79,15 +79,35 @@ def preload(names):
 
 
 def packages():
-    """{import name: version} for the known packages that are installed (metadata only)."""
+    """{import name: version} for the known packages that are installed: the distribution's
+    metadata, else (none, or Debian's "0.0.0" for kiwisolver) the module's __version__."""
     from importlib import metadata
     found = {}
     for mod, dist in PACKAGES.items():
         try:
-            found[mod] = metadata.version(dist)
+            version = metadata.version(dist)
         except Exception:
-            continue
+            version = None
+        if not version or version == "0.0.0":
+            version = _module_version(mod) or version
+        if version:
+            found[mod] = version
     return found
+
+
+def _module_version(name):
+    """The module's own __version__ (imported if installed and not yet), or None."""
+    import importlib.util
+    try:
+        module = sys.modules.get(name)
+        if module is None:
+            if importlib.util.find_spec(name) is None:
+                return None
+            module = importlib.import_module(name)
+        version = getattr(module, "__version__", None)
+        return version if isinstance(version, str) else None
+    except Exception:
+        return None
 
 
 def python_version():

@@ -98,9 +98,13 @@ def _enter_work(stdout_fd, stderr_fd):
 
 
 def _read_and_check(sock, level):
-    """main.py's source and ast; a policy violation is reported and ends the run with 0."""
+    """main.py's source and ast; a policy violation is reported and ends the run with 0.
+
+    The policy checks the bytes the runner compiles: those `python3 main.py` would (a null
+    byte cuts its line short there, where ast.parse would refuse the whole file).
+    """
     try:
-        source = runner.read_source()
+        source = runner.plain_source(runner.read_source())
     except OSError:
         return None, None  # the runner reports the missing file like the interpreter does
     verdict, tree = policy.check(source, level)
@@ -111,11 +115,14 @@ def _read_and_check(sock, level):
 
 
 def main(sock, run, named, flt):
-    """G's whole life; errors become an `error` message and _exit(127). Never returns.
+    """G's life up to main.py: returns (code, globals) to exec and runner.finish(), or ends
+    the run (set-up errors: an `error` message and _exit(127); a policy violation; a missing
+    file or a SyntaxError, reported by the runner).
 
-    Everything that does not depend on the program — mounts, privilege drop, seccomp, stdio —
-    happens before `ready`; the environment and the random states come ready from the zygote.
-    A prepared run then pays only for reading and checking main.py when its request arrives.
+    Everything that does not depend on the program — mounts, privilege drop, seccomp, stdio,
+    signal handling — happens before `ready`; the environment and the random states come
+    ready from the zygote. A prepared run then pays only for reading and checking main.py
+    when its request arrives.
     """
     try:
         # Forked straight from the zygote: drop its fds (control socket, filter, other runs'
@@ -131,6 +138,7 @@ def main(sock, run, named, flt):
         privileges.set_rlimits(run)
         flt.load()
         _enter_work(named["stdout"][0], named["stderr"][0])
+        runner.prepare_process()
         _set_name(_READY_NAME)  # shows a prepared run in ps and to the host checks
         _send_ready(sock)
         _wait_go(sock)
@@ -143,7 +151,7 @@ def main(sock, run, named, flt):
     sock.close()
     end_fd = _park_end_fd(named["end"], int(run.get("nofile", 256)))
     _keep_only_fds([] if end_fd is None else [end_fd])
-    runner.run(source, tree, end_fd=end_fd)
+    return runner.prepare(source, tree, end_fd=end_fd)
 
 
 def _report(sock, step, err, detail):

@@ -10,7 +10,7 @@ import os
 import signal
 import socket
 
-from . import protocol, reseed, run_child
+from . import protocol, reseed
 from .syscalls import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS,
                        SetupError, setns, unshare)
 
@@ -26,6 +26,12 @@ _O_NS = os.O_RDONLY | os.O_CLOEXEC
 
 class ZygoteBroken(Exception):
     """The zygote could not return to its own namespaces: it must exit (the server replaces it)."""
+
+
+class Forked(BaseException):
+    """Raised in G right after the fork, with args (run message, named fds, filter): G leaves
+    the zygote's frames for its top level, where it runs (zygote.py), so that main.py's frame
+    has a single frame above it. Nothing on the way may catch it or act as the zygote."""
 
 
 def name_fds(names, fds):
@@ -79,7 +85,8 @@ class Runs:
     def start(self, run, named, flt):
         """Fork G for `run` in new namespaces and return its pidfd. SetupError if the run could
         not be started (this run only); ZygoteBroken if the zygote cannot go on. The run's
-        fds are left to the caller; from here on the zygote keeps only the run socket."""
+        fds are left to the caller; from here on the zygote keeps only the run socket.
+        In G, raises Forked."""
         unshare(_NS)  # all or nothing: on failure nothing changed
         try:
             # Held until the exit report is sent: the run's mounts are torn down when we close
@@ -95,10 +102,7 @@ class Runs:
             os.close(mnt_fd)
             raise SetupError("fork_run", e.errno or 0, str(e)) from None
         if pid == 0:
-            try:
-                run_child.main(socket.socket(fileno=named["run"][0]), run, named, flt)
-            finally:
-                os._exit(127)  # run_child.main never returns
+            raise Forked(run, named, flt)
         self._return_home()
         # The next run must not share this one's random states: fresh ones now, in the
         # zygote's own pages (in G, after the fork, the same work cost ~5 ms of copy-on-write

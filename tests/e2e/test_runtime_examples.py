@@ -177,3 +177,28 @@ def test_system_exit_codes_and_traceback_without_runner_frames(server):
     assert lines[1] == '  File "main.py", line 3, in <module>'
     assert "pysandbox" not in body["stderr"] and "zygote" not in body["stderr"]
     assert lines[-1] == "ZeroDivisionError: division by zero"
+
+
+@pytest.mark.parametrize("code, stdout, stderr", [
+    # __file__ is absolute, tracebacks still name main.py.
+    ("import os\nprint(__file__, type(__loader__).__name__, __annotations__)\n"
+     "os.chdir(os.path.dirname(__file__))\n1/0",
+     "/work/main.py SourceFileLoader {}\n", 'File "main.py", line 4, in <module>\n    1/0\n'),
+    # stdout is surrogateescape: the byte 0x80 goes out (the server shows it replaced).
+    ("print('\\udc80 ok')", "\ufffd ok\n", ""),
+    # Text left in the original stdout when the program replaced it.
+    ("import io, sys\nprint('lost?', end='')\nsys.stdout = io.StringIO()", "lost?", ""),
+    # A failing sys.excepthook is reported with the original exception.
+    ("import sys\ndef hook(*a):\n    raise RuntimeError('in hook')\nsys.excepthook = hook\n"
+     "raise ValueError('orig')", "", "RuntimeError: in hook\n\nOriginal exception was:\n"),
+    # 3.11 reads a line of the script up to a null byte.
+    ("print(1)\x00print(2)\n", "1\n", ""),
+    # SIGINT and SIGQUIT as for `python3 main.py`, whatever the server inherited.
+    ("import signal\nprint([l for l in open('/proc/self/status').read().splitlines()"
+     " if l.startswith('SigIgn')], signal.getsignal(signal.SIGINT))",
+     "['SigIgn:\\t0000000001001000'] <built-in function default_int_handler>\n", ""),
+])
+def test_runs_behave_like_python3_main_py(server, code, stdout, stderr):
+    body = server.execute(code).json()
+    assert body["stdout"] == stdout, body
+    assert stderr in body["stderr"], body

@@ -20,7 +20,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 RUNTIME = os.path.normpath(os.path.join(HERE, "..", "..", "runtime"))
 sys.path.insert(0, RUNTIME)
-from pysandbox_runtime import protocol  # noqa: E402
+from pysandbox_runtime import protocol, runner  # noqa: E402
 from pysandbox_runtime.syscalls import (CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS,  # noqa: E402
                                         CLONE_NEWPID, CLONE_NEWUTS, MS_BIND, MS_NODEV,
                                         MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC,
@@ -95,6 +95,10 @@ def _exec_zygote(ctrl, memfd, log_fd, env):
     os.dup2(hi_mem, 4)
     os.closerange(5, 1 << 16)
     prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: die with the harness's holder process
+    # As from a server started in the background by a shell (`pysandbox serve &`): ignored
+    # dispositions survive execve, and the runs must not inherit them.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     os.execve("/usr/bin/python3", ["/usr/bin/python3", "-I", "-B", "/opt/pysandbox/zygote.py"],
               env)
 
@@ -190,9 +194,15 @@ class Zygote:
             # The mount point of the new root (mounts lived in the holder's namespace only).
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def run(self, code, files=None, kill_after=None, cgroup_fds=(), **fields):
-        """Act as the server for one run; returns a dict of what came back."""
-        return Run(self, code, files or {}, kill_after, list(cgroup_fds), fields).result
+    def run(self, code, files=None, kill_after=None, cgroup_fds=(), flush_wait=None, **fields):
+        """Act as the server for one run; returns a dict of what came back.
+
+        kill_after: the run's deadline in seconds (then SIGKILL through G's pidfd); with
+        flush_wait, first the deadline signal, then up to flush_wait seconds for the runner's
+        "flushed" on the end pipe (result["flushed"]), as the server does.
+        """
+        return Run(self, code, files or {}, kill_after, list(cgroup_fds), fields,
+                   flush_wait).result
 
     def prepare(self, **fields):
         """A run taken up to its `ready` and held there; `.go(code)` runs it."""
@@ -202,8 +212,10 @@ class Zygote:
 class Run:
     """The server side of one run: run message, ready, writing main.py, go, output, exit."""
 
-    def __init__(self, zygote, code, files, kill_after, cgroup_fds, fields):
+    def __init__(self, zygote, code, files, kill_after, cgroup_fds, fields, flush_wait=None):
         self.t0 = time.perf_counter()
+        self.flush_wait = flush_wait
+        self.end_early = b""  # what the end pipe held before the kill (flush_wait)
         sock, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
@@ -226,7 +238,7 @@ class Run:
         """Send the program of a held run (or run it at once) and collect the result."""
         try:
             self._drive(code, files or {}, kill_after)
-            self.result["end"] = _read_all(self.end_r)  # G is reaped: its end is closed
+            self.result["end"] = self.end_early + _read_all(self.end_r)  # G is reaped
         finally:
             protocol.close_all([self.out_r, self.err_r, self.end_r])
             self.sock.close()
@@ -279,6 +291,8 @@ class Run:
                                   timeout if timeout is not None else 30)[0]
             if not ready:
                 if deadline is not None:
+                    if self.flush_wait is not None:
+                        res["flushed"] = self._flush_before_kill(pidfd)
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
                     res["killed"] = True
                     deadline = None
@@ -296,6 +310,20 @@ class Run:
                     res[open_fds[fd]] += data
                 else:
                     del open_fds[fd]
+
+    def _flush_before_kill(self, pidfd):
+        """The deadline signal to G, then its "flushed" on the end pipe (True) or the wait's end."""
+        signal.pidfd_send_signal(pidfd, runner.DEADLINE_SIGNAL)
+        until = time.perf_counter() + self.flush_wait
+        while runner.FLUSHED_REPORT not in self.end_early:
+            left = until - time.perf_counter()
+            if left <= 0 or not select.select([self.end_r], [], [], left)[0]:
+                return False
+            chunk = os.read(self.end_r, 4096)
+            if not chunk:
+                return False
+            self.end_early += chunk
+        return True
 
 
 def _read_all(fd):
