@@ -151,10 +151,10 @@ ApiResult<ExecuteRequest> validate_execute_request(const json::value& body,
 
 ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const config::Config& cfg,
                                               std::string request_id) {
-    if (is_blank(request.code)) return bad_request("Code cannot be empty");
-    if (std::size_t n = count_code_points(request.code); n > cfg.max_code_length) {
-        return bad_request("Code too long: " + std::to_string(n) + " characters (maximum " +
-                           std::to_string(cfg.max_code_length) + ")");
+    // The original service's texts, word for word: clients match on them.
+    if (is_blank(request.code)) return bad_request("代码不能为空");
+    if (count_code_points(request.code) > cfg.max_code_length) {
+        return bad_request("代码长度不能超过 " + std::to_string(cfg.max_code_length) + " 字符");
     }
     // A request may give up network access for its run, never ask for more than the server has.
     if (request.network.value_or(false) && cfg.network_mode == config::NetworkMode::none) {

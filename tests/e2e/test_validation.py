@@ -99,13 +99,13 @@ def test_hostile_json_gets_4xx_with_reason(base_url, body):
 def test_empty_code(base_url, code):
     r = post(base_url, {"code": code})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Code cannot be empty"}
+    assert r.json() == {"detail": "代码不能为空"}
 
 
 def test_code_too_long_counts_characters(base_url):
     r = post(base_url, {"code": "#" + "é" * 100000})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Code too long: 100001 characters (maximum 100000)"}
+    assert r.json() == {"detail": "代码长度不能超过 100000 字符"}
 
 
 @pytest.mark.parametrize("name", [

@@ -149,11 +149,11 @@ TEST_F(Validation, HostileJson) {
 }
 
 TEST_F(Validation, ServiceChecks) {
-    expect(R"({"code":"  \n\t "})", 400, R"({"detail":"Code cannot be empty"})");
-    expect(R"({"code":""})", 400, R"({"detail":"Code cannot be empty"})");
+    expect(R"({"code":"  \n\t "})", 400, R"({"detail":"代码不能为空"})");
+    expect(R"({"code":""})", 400, R"({"detail":"代码不能为空"})");
     cfg.max_code_length = 5;
     expect(R"j({"code":"世界世界世界"})j", 400,
-           R"j({"detail":"Code too long: 6 characters (maximum 5)"})j");
+           R"j({"detail":"代码长度不能超过 5 字符"})j");
     EXPECT_EQ(check(R"({"code":"世界世界世"})").status, 200u);  // 5 characters, 15 bytes
 }
 
