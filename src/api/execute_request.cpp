@@ -117,6 +117,15 @@ std::optional<std::string> file_problem(const std::string& name, const std::stri
     return std::nullopt;
 }
 
+// A file and a directory of the same name cannot both be written: said now, not as a failed
+// run after a prepared sandbox was spent on it.
+std::optional<NameConflict> input_name_conflict(const std::vector<sandbox::InputFile>& files) {
+    std::vector<std::string_view> names;
+    names.reserve(files.size());
+    for (const auto& f : files) names.emplace_back(f.name);
+    return filename_conflict(names);
+}
+
 }  // namespace
 
 ApiResult<ExecuteRequest> validate_execute_request(const json::value& body,
@@ -169,6 +178,10 @@ ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const conf
             return bad_request(std::move(*problem));
         total += decoded.size();
         run.files.push_back(sandbox::InputFile{std::move(name), std::move(decoded)});
+    }
+    if (auto conflict = input_name_conflict(run.files)) {
+        return bad_request("Invalid file name " + quoted_name(conflict->name) + ": " +
+                           conflict->reason);
     }
     // The work dir is a tmpfs of WORKDIR_SIZE_LIMIT bytes and WORKDIR_MAX_FILES inodes: inputs
     // that cannot fit are the request's fault, said before any sandbox is used.

@@ -141,3 +141,16 @@ def test_body_too_large_gets_413():
 def test_header_too_large_gets_431(base_url):
     r = requests.get(base_url + "/health", headers={"X-Big": "a" * 20000})
     assert r.status_code == 431
+
+
+@pytest.mark.parametrize("names,bad,parent", [
+    (["a", "a/b"], "a/b", "'a' is an input file"),
+    (["a/b", "a"], "a/b", "'a' is an input file"),
+    (["x/y/z", "x/y"], "x/y/z", "'x/y' is an input file"),
+    (["main.py/x"], "main.py/x", "'main.py' is the submitted code"),
+])
+def test_file_and_directory_of_the_same_name(base_url, names, bad, parent):
+    r = post(base_url, {"code": "print(1)", "files": {n: "YQ==" for n in names}})
+    assert r.status_code == 400, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith(f"Invalid file name '{bad}': {parent}"), detail
