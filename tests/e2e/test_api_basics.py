@@ -46,6 +46,38 @@ def test_unknown_path_is_404_json(base_url):
     assert r.json() == {"detail": "Not Found"}
 
 
+def test_trailing_slash_redirects_with_307(base_url):
+    r = requests.post(base_url + "/execute/?x=1", json={"code": "print(6*7)"}, timeout=60,
+                      allow_redirects=False)
+    assert r.status_code == 307
+    assert r.headers["location"] == "/execute?x=1"
+    # requests re-sends the body to the new location, as it does against FastAPI.
+    r = requests.post(base_url + "/execute/", json={"code": "print(6*7)"}, timeout=60)
+    assert [h.status_code for h in r.history] == [307]
+    assert r.status_code == 200 and r.json()["stdout"] == "42\n"
+    r = requests.get(base_url + "/health/")
+    assert r.status_code == 200 and r.url == base_url + "/health"
+    assert requests.get(base_url + "/nope/", allow_redirects=False).status_code == 404
+
+
+def raw_request(base_url, request_bytes):
+    host, port = base_url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(request_bytes)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    return data
+
+
+def test_absolute_form_target_routes_by_its_path(base_url):
+    hostport = base_url.rsplit("/", 1)[1]
+    data = raw_request(base_url, f"GET {base_url}/health HTTP/1.1\r\nHost: {hostport}\r\n"
+                                 "Connection: close\r\n\r\n".encode())
+    assert data.startswith(b"HTTP/1.1 200 "), data[:200]
+    assert b'"status":' in data
+
+
 def test_wrong_method_is_405_with_allow(base_url):
     r = requests.get(base_url + "/execute")
     assert r.status_code == 405

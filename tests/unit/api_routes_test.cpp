@@ -83,6 +83,33 @@ TEST_F(Routes, NotFoundAndMethodNotAllowed) {
     EXPECT_EQ(call(bhttp::verb::get, "/health?x=1").result_int(), 200u);
 }
 
+TEST_F(Routes, TrailingSlashRedirectsLikeStarlette) {
+    auto res = call(bhttp::verb::post, "/execute/", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 307u);
+    EXPECT_EQ(res[bhttp::field::location], "/execute");
+    EXPECT_TRUE(res.body().empty());
+    res = call(bhttp::verb::get, "/health/?verbose=1&x=%2F");
+    EXPECT_EQ(res.result_int(), 307u);
+    EXPECT_EQ(res[bhttp::field::location], "/health?verbose=1&x=%2F");
+    // Any method of a known path (the target then answers 405 if it must), as Starlette does.
+    EXPECT_EQ(call(bhttp::verb::get, "/execute/").result_int(), 307u);
+    EXPECT_EQ(call(bhttp::verb::get, "/nope/").result_int(), 404u);
+    EXPECT_EQ(call(bhttp::verb::get, "/health//").result_int(), 404u);
+    EXPECT_EQ(call(bhttp::verb::get, "/").result_int(), 200u);
+}
+
+TEST_F(Routes, AbsoluteFormTargetsRouteByTheirPath) {
+    EXPECT_EQ(call(bhttp::verb::get, "http://127.0.0.1:8000/health").result_int(), 200u);
+    EXPECT_EQ(call(bhttp::verb::get, "HTTP://example.com/runtime?x=1").result_int(), 200u);
+    auto res = call(bhttp::verb::get, "http://127.0.0.1:8000");
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_NE(res.body().find("SimplePySandbox API"), std::string::npos);
+    res = call(bhttp::verb::get, "http://127.0.0.1:8000/health/?a=1");
+    EXPECT_EQ(res.result_int(), 307u);
+    EXPECT_EQ(res[bhttp::field::location], "/health?a=1");
+    EXPECT_EQ(call(bhttp::verb::get, "http://127.0.0.1:8000/nope").result_int(), 404u);
+}
+
 TEST_F(Routes, Health) {
     auto res = call(bhttp::verb::get, "/health");
     EXPECT_EQ(res.result_int(), 200u);
