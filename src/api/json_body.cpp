@@ -103,8 +103,9 @@ std::string reason_for(const error_code& ec) {
 
 ApiResult<json::value> parse_json_body(std::string_view body) {
     if (auto bad = first_invalid_utf8(body)) {
-        return bad_request("There was an error parsing the body: invalid UTF-8 at byte " +
-                           std::to_string(*bad));
+        ApiError e = bad_request("There was an error parsing the body");  // FastAPI's text
+        e.log_detail = "invalid UTF-8 at byte " + std::to_string(*bad);
+        return e;
     }
     json::basic_parser<CheckHandler> checker(options());
     error_code ec;

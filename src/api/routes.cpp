@@ -37,27 +37,35 @@ ApiError rejection_error(pool::Rejection r, const config::Config& cfg) {
         case pool::Rejection::queue_full:
             return {ApiErrorKind::queue_full,
                     "Too many requests: all run slots are busy and the queue is full",
+                    {},
                     {}};
         case pool::Rejection::queue_timeout:
             return {ApiErrorKind::queue_timeout,
                     "Too many requests: no run slot became free within " +
                         std::to_string(cfg.queue_timeout.count()) + " seconds",
+                    {},
                     {}};
         case pool::Rejection::shutting_down:
-            return {ApiErrorKind::shutting_down, "Service is shutting down", {}};
+            return {ApiErrorKind::shutting_down, "Service is shutting down", {}, {}};
         case pool::Rejection::unavailable:
             return {ApiErrorKind::unavailable,
                     "Service unavailable: sandbox isolation is not available",
+                    {},
                     {}};
     }
-    return {ApiErrorKind::unavailable, "Service unavailable", {}};
+    return {ApiErrorKind::unavailable, "Service unavailable", {}, {}};
 }
 
 asio::awaitable<Response> execute(pool::RunService& service, const config::Config& cfg,
                                   Request req) {
     std::string id(req[http::kRequestIdHeader]);
     auto run = parse_execute_body(req[bhttp::field::content_type], req.body(), cfg, id);
-    if (!run) co_return to_response(run.error());
+    if (!run) {
+        if (!run.error().log_detail.empty()) {
+            log::info("request body refused", {{"req", id}, {"why", run.error().log_detail}});
+        }
+        co_return to_response(run.error());
+    }
     ResponseContext ctx{run->timeout.count(), cfg.memory_limit_bytes, cfg.max_output_bytes};
     pool::RunReply reply = co_await service.run(std::move(*run));
     if (reply.rejected) co_return to_response(rejection_error(*reply.rejected, cfg));

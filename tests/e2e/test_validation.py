@@ -130,6 +130,12 @@ def test_file_too_large(base_url):
     assert "big.bin" in r.json()["detail"]
 
 
+def test_invalid_utf8_is_fastapis_text(base_url):
+    r = post(base_url, data=b'{"code": "\xff"}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json() == {"detail": "There was an error parsing the body"}
+
+
 def test_body_too_large_gets_413():
     with start_server(env={"MAX_BODY_SIZE": "65536", "MAX_CODE_LENGTH": "1000"}) as s:
         r = requests.post(s.url + "/execute", json={"code": "#" * 200000}, timeout=30)

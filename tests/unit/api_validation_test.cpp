@@ -142,10 +142,14 @@ TEST_F(Validation, HostileJson) {
     EXPECT_NE(a.body.find("Duplicate key 'code'"), std::string::npos) << a.body;
     a = check(R"({"code":"x","timeout":1e999})");
     EXPECT_EQ(a.status, 422u);
-    a = check("{\"code\":\"\xff\"}");
-    EXPECT_EQ(a.status, 400u);
-    EXPECT_EQ(a.body,
-              R"({"detail":"There was an error parsing the body: invalid UTF-8 at byte 9"})");
+}
+
+TEST_F(Validation, InvalidUtf8IsFastApisTextWithTheOffsetOnlyInTheLog) {
+    std::string body = "{\"code\":\"\xff\"}";
+    expect(body, 400, R"({"detail":"There was an error parsing the body"})");
+    auto r = parse_execute_body("application/json", body, cfg, "7");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().log_detail, "invalid UTF-8 at byte 9");
 }
 
 TEST_F(Validation, ServiceChecks) {
