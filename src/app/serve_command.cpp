@@ -89,9 +89,6 @@ int serve_command(const config::Config& cfg) {
             return 1;
         }
     }
-    if (cfg.host != "127.0.0.1" && cfg.host != "::1" && cfg.host != "localhost") {
-        log::warn("listening on a non-loopback address without authentication", {{"host", cfg.host}});
-    }
     // One malloc arena for every thread (unless MALLOC_ARENA_MAX says otherwise): per-thread
     // arenas keep fragments of a busy period mapped that malloc_trim cannot return, so RSS
     // stayed ~20% above its start after a soak; one arena comes back to within 1% (bench/soak).

@@ -3,15 +3,14 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
 #include <exception>
 #include <string>
 
+#include "http/listen_address.h"
 #include "http/session.h"
 #include "log/log.h"
 
@@ -59,21 +58,6 @@ sys::SysError bind_error(const boost::system::error_code& ec, const config::Conf
     return sys::SysError{sys::Step::socket, ec.value(), cfg.host + ":" + std::to_string(cfg.port)};
 }
 
-// A literal address, or a name ("localhost") resolved once at start-up (blocking is fine here).
-asio::ip::address resolve_host(asio::io_context& io, const std::string& host,
-                               boost::system::error_code& ec) {
-    auto address = asio::ip::make_address(host, ec);
-    if (!ec) return address;
-    tcp::resolver resolver(io);
-    auto results = resolver.resolve(host, "", ec);
-    if (ec) return {};
-    if (results.empty()) {
-        ec = asio::error::host_not_found;
-        return {};
-    }
-    return results.begin()->endpoint().address();
-}
-
 }  // namespace
 
 Server::Server(asio::io_context& io, const config::Config& cfg, Handler handler)
@@ -90,10 +74,10 @@ Server::Server(asio::io_context& io, const config::Config& cfg, Handler handler)
 Server::~Server() = default;
 
 sys::Result<std::uint16_t> Server::start() {
+    auto address = resolve_listen_address(io_, cfg_.host);
+    if (!address) return address.error();
     boost::system::error_code ec;
-    auto address = resolve_host(io_, cfg_.host, ec);
-    if (ec) return sys::SysError{sys::Step::socket, EINVAL, "cannot resolve HOST " + cfg_.host};
-    tcp::endpoint endpoint{address, cfg_.port};
+    tcp::endpoint endpoint{*address, cfg_.port};
     if (acceptor_.open(endpoint.protocol(), ec); ec) return bind_error(ec, cfg_);
     if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec); ec)
         return bind_error(ec, cfg_);
@@ -103,9 +87,9 @@ sys::Result<std::uint16_t> Server::start() {
     }
     std::uint16_t port = acceptor_.local_endpoint(ec).port();
     if (ec) return bind_error(ec, cfg_);
-    if (!address.is_loopback()) {
+    if (!is_loopback(*address)) {  // the one place this is said (not by its text: 127.0.0.2)
         log::warn("listening on a non-loopback address: the API has no authentication",
-                  {{"host", cfg_.host}});
+                  {{"host", cfg_.host}, {"address", address->to_string()}});
     }
     log::info("listening", {{"host", cfg_.host}, {"port", port}});
     asio::co_spawn(acceptor_.get_executor(), accept_loop(io_, acceptor_, shared_),

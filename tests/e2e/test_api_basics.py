@@ -5,6 +5,8 @@ import time
 
 import requests
 
+from conftest import start_server
+
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
@@ -138,3 +140,11 @@ def test_garbage_request_gets_400(base_url):
         s.sendall(b"HELLO\r\n\r\n")
         data = s.recv(4096)
     assert data.startswith(b"HTTP/1.1 400")
+
+
+def test_loopback_host_is_decided_by_its_address_and_warned_once_at_most():
+    # An IPv4-mapped loopback address is loopback (it was warned about twice: once by a text
+    # comparison and once by address_v6::is_loopback, which knows only ::1).
+    with start_server(env={"HOST": "::ffff:127.0.0.1"}) as s:
+        assert requests.get(s.url + "/health", timeout=10).status_code == 200
+        assert not [l for l in s.log if "non-loopback" in l], s.log
