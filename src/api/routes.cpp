@@ -12,6 +12,7 @@
 #include "api/execute_request.h"
 #include "api/health.h"
 #include "api/json_text.h"
+#include "api/openapi_document.h"
 #include "api/run_response.h"
 #include "log/log.h"
 
@@ -30,6 +31,14 @@ constexpr std::string_view kVerdictHeader = "X-Sbx-Verdict";
 
 Response json_ok(const boost::json::value& body) {
     return http::json_response(bhttp::status::ok, to_json_text(body));
+}
+
+Response html_ok(std::string_view page) {
+    Response res{bhttp::status::ok, 11};
+    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    res.body() = std::string(page);
+    res.prepare_payload();
+    return res;
 }
 
 ApiError rejection_error(pool::Rejection r, const config::Config& cfg) {
@@ -93,6 +102,11 @@ http::Router make_routes(pool::RunService& service, const config::Config& cfg) {
     });
     router.add(bhttp::verb::post, "/execute",
                [&service, &cfg](Request req) { return execute(service, cfg, std::move(req)); });
+    router.add(bhttp::verb::get, "/openapi.json", [](Request) -> asio::awaitable<Response> {
+        co_return http::json_response(bhttp::status::ok, std::string(openapi_json()));
+    });
+    router.add(bhttp::verb::get, "/docs",
+               [](Request) -> asio::awaitable<Response> { co_return html_ok(docs_html()); });
     return router;
 }
 

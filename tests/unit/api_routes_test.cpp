@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
 #include <regex>
 #include <stdexcept>
 
@@ -108,6 +109,35 @@ TEST_F(Routes, AbsoluteFormTargetsRouteByTheirPath) {
     EXPECT_EQ(res.result_int(), 307u);
     EXPECT_EQ(res[bhttp::field::location], "/health?a=1");
     EXPECT_EQ(call(bhttp::verb::get, "http://127.0.0.1:8000/nope").result_int(), 404u);
+}
+
+TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
+    auto res = call(bhttp::verb::get, "/openapi.json");
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+    auto doc = boost::json::parse(res.body()).as_object();
+    EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
+    http::Router router = make_routes(service, cfg);
+    std::size_t operations = 0;
+    for (const auto& [path, item] : doc.at("paths").as_object()) {
+        for (const auto& [method, op] : item.as_object()) {
+            std::string upper;
+            for (char c : method) upper += static_cast<char>(std::toupper(c));
+            EXPECT_NE(router.allowed_methods(path).find(upper), std::string::npos)
+                << upper << " " << std::string_view(path) << " is documented but not routed";
+            ++operations;
+        }
+    }
+    EXPECT_EQ(operations, 6u);  // GET / /health /runtime /openapi.json /docs, POST /execute
+}
+
+TEST_F(Routes, DocsPageLoadsSwaggerUiForTheDocument) {
+    auto res = call(bhttp::verb::get, "/docs");
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::content_type], "text/html; charset=utf-8");
+    EXPECT_NE(res.body().find("url: \"/openapi.json\""), std::string::npos);
+    EXPECT_NE(res.body().find("https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"),
+              std::string::npos);
 }
 
 TEST_F(Routes, Health) {
