@@ -12,11 +12,11 @@ namespace sbx::api {
 namespace bhttp = boost::beast::http;
 
 ApiError validation_error(std::vector<FieldError> errors) {
-    return ApiError{ApiErrorKind::validation, {}, std::move(errors)};
+    return ApiError{ApiErrorKind::validation, {}, std::move(errors), {}};
 }
 
 ApiError bad_request(std::string detail) {
-    return ApiError{ApiErrorKind::bad_request, std::move(detail), {}};
+    return ApiError{ApiErrorKind::bad_request, std::move(detail), {}, {}};
 }
 
 namespace {

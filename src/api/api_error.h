@@ -25,6 +25,7 @@ struct ApiError {
     ApiErrorKind kind = ApiErrorKind::bad_request;
     std::string detail;              // for every kind but validation
     std::vector<FieldError> errors;  // for validation
+    std::string log_detail;  // for the server log only, never sent ("invalid UTF-8 at byte 9")
 };
 
 template <class T>

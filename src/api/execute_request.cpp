@@ -117,6 +117,15 @@ std::optional<std::string> file_problem(const std::string& name, const std::stri
     return std::nullopt;
 }
 
+// A file and a directory of the same name cannot both be written: said now, not as a failed
+// run after a prepared sandbox was spent on it.
+std::optional<NameConflict> input_name_conflict(const std::vector<sandbox::InputFile>& files) {
+    std::vector<std::string_view> names;
+    names.reserve(files.size());
+    for (const auto& f : files) names.emplace_back(f.name);
+    return filename_conflict(names);
+}
+
 }  // namespace
 
 ApiResult<ExecuteRequest> validate_execute_request(const json::value& body,
@@ -151,10 +160,10 @@ ApiResult<ExecuteRequest> validate_execute_request(const json::value& body,
 
 ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const config::Config& cfg,
                                               std::string request_id) {
-    if (is_blank(request.code)) return bad_request("Code cannot be empty");
-    if (std::size_t n = count_code_points(request.code); n > cfg.max_code_length) {
-        return bad_request("Code too long: " + std::to_string(n) + " characters (maximum " +
-                           std::to_string(cfg.max_code_length) + ")");
+    // The original service's texts, word for word: clients match on them.
+    if (is_blank(request.code)) return bad_request("代码不能为空");
+    if (count_code_points(request.code) > cfg.max_code_length) {
+        return bad_request("代码长度不能超过 " + std::to_string(cfg.max_code_length) + " 字符");
     }
     // A request may give up network access for its run, never ask for more than the server has.
     if (request.network.value_or(false) && cfg.network_mode == config::NetworkMode::none) {
@@ -169,6 +178,10 @@ ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const conf
             return bad_request(std::move(*problem));
         total += decoded.size();
         run.files.push_back(sandbox::InputFile{std::move(name), std::move(decoded)});
+    }
+    if (auto conflict = input_name_conflict(run.files)) {
+        return bad_request("Invalid file name " + quoted_name(conflict->name) + ": " +
+                           conflict->reason);
     }
     // The work dir is a tmpfs of WORKDIR_SIZE_LIMIT bytes and WORKDIR_MAX_FILES inodes: inputs
     // that cannot fit are the request's fault, said before any sandbox is used.

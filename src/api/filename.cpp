@@ -1,6 +1,8 @@
 // Input file name checks: the engine writes names as given, so only safe relative paths pass.
 #include "api/filename.h"
 
+#include <set>
+
 namespace sbx::api {
 namespace {
 
@@ -33,6 +35,25 @@ std::optional<std::string> filename_problem(std::string_view name) {
         if (slash == std::string_view::npos) return std::nullopt;
         start = slash + 1;
     }
+}
+
+std::optional<NameConflict> filename_conflict(std::span<const std::string_view> names) {
+    std::set<std::string_view> files(names.begin(), names.end());
+    for (std::string_view name : names) {
+        for (auto slash = name.find('/'); slash != std::string_view::npos;
+             slash = name.find('/', slash + 1)) {
+            std::string_view parent = name.substr(0, slash);
+            if (parent == "main.py") {
+                return NameConflict{std::string(name),
+                                    "'main.py' is the submitted code, not a directory"};
+            }
+            if (files.contains(parent)) {
+                return NameConflict{std::string(name), "'" + std::string(parent) +
+                                                           "' is an input file, not a directory"};
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace sbx::api

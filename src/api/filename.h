@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -14,5 +15,17 @@ inline constexpr std::size_t kMaxFileNameBytes = 255;
 // NUL/control character, empty segment ("a//b", trailing '/'), "." or ".." segment, or
 // "main.py" (that name is the program itself).
 [[nodiscard]] std::optional<std::string> filename_problem(std::string_view name);
+
+// A name that cannot be created because a parent directory it needs is a file: another input
+// file ({"a": .., "a/b": ..}) or main.py ({"main.py/x": ..}).
+struct NameConflict {
+    std::string name;    // the deeper name, whatever the order of the request
+    std::string reason;  // for the 400 message: "'a' is an input file, not a directory"
+};
+
+// Checks names that each passed filename_problem (none is main.py itself) against each
+// other; nullopt when every one can be written. O(total length × log n).
+[[nodiscard]] std::optional<NameConflict> filename_conflict(
+    std::span<const std::string_view> names);
 
 }  // namespace sbx::api

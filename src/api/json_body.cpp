@@ -1,13 +1,11 @@
-// Two passes: a SAX pass (depth, duplicate keys, number range, error position), then the DOM.
+// Two passes: a SAX pass (depth, number range, error position), then the DOM.
 #include "api/json_body.h"
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <cmath>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "api/utf8.h"
 
@@ -17,20 +15,20 @@ using boost::system::error_code;
 
 namespace {
 
-constexpr std::size_t kMaxKeyInMessage = 100;
+// Python's json.loads(bytes) decodes with utf-8-sig when the body starts with a BOM.
+constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
 
 // The handler interface boost::json::basic_parser requires (public state, unnamed params):
 // NOLINTBEGIN(readability-named-parameter,readability-convert-member-functions-to-static)
 // NOLINTBEGIN(misc-non-private-member-variables-in-classes)
-// Checks what basic_parser does not: duplicate keys and finite numbers. Sets `problem`.
+// Checks what basic_parser does not: finite numbers. Sets `problem`. Duplicate keys are fine:
+// the DOM keeps the last value at the first key's place, as a Python dict does.
 struct CheckHandler {
     static constexpr std::size_t max_object_size = std::size_t(-1);
     static constexpr std::size_t max_array_size = std::size_t(-1);
     static constexpr std::size_t max_key_size = std::size_t(-1);
     static constexpr std::size_t max_string_size = std::size_t(-1);
 
-    std::vector<std::set<std::string, std::less<>>> keys;  // one set per open object
-    std::string key;
     std::string problem;
 
     bool fail(std::string why, error_code& ec) {
@@ -42,32 +40,12 @@ struct CheckHandler {
     bool on_document_end(error_code&) { return true; }
     bool on_array_begin(error_code&) { return true; }
     bool on_array_end(std::size_t, error_code&) { return true; }
-    bool on_object_begin(error_code&) {
-        keys.emplace_back();
-        return true;
-    }
-    bool on_object_end(std::size_t, error_code&) {
-        keys.pop_back();
-        return true;
-    }
+    bool on_object_begin(error_code&) { return true; }
+    bool on_object_end(std::size_t, error_code&) { return true; }
     bool on_string_part(json::string_view, std::size_t, error_code&) { return true; }
     bool on_string(json::string_view, std::size_t, error_code&) { return true; }
-    bool on_key_part(json::string_view s, std::size_t, error_code&) {
-        key.append(s.data(), s.size());
-        return true;
-    }
-    bool on_key(json::string_view s, std::size_t, error_code& ec) {
-        key.append(s.data(), s.size());
-        std::string name = std::move(key);
-        key.clear();
-        if (keys.back().contains(name)) {
-            if (name.size() > kMaxKeyInMessage)
-                name = sanitize_output(name.substr(0, kMaxKeyInMessage)) + "...";
-            return fail("Duplicate key '" + name + "'", ec);
-        }
-        keys.back().insert(std::move(name));
-        return true;
-    }
+    bool on_key_part(json::string_view, std::size_t, error_code&) { return true; }
+    bool on_key(json::string_view, std::size_t, error_code&) { return true; }
     bool on_number_part(json::string_view, error_code&) { return true; }
     bool on_int64(std::int64_t, json::string_view, error_code&) { return true; }
     bool on_uint64(std::uint64_t, json::string_view, error_code&) { return true; }
@@ -103,9 +81,11 @@ std::string reason_for(const error_code& ec) {
 
 ApiResult<json::value> parse_json_body(std::string_view body) {
     if (auto bad = first_invalid_utf8(body)) {
-        return bad_request("There was an error parsing the body: invalid UTF-8 at byte " +
-                           std::to_string(*bad));
+        ApiError e = bad_request("There was an error parsing the body");  // FastAPI's text
+        e.log_detail = "invalid UTF-8 at byte " + std::to_string(*bad);
+        return e;
     }
+    if (body.starts_with(kUtf8Bom)) body.remove_prefix(kUtf8Bom.size());
     json::basic_parser<CheckHandler> checker(options());
     error_code ec;
     std::size_t used = checker.write_some(false, body.data(), body.size(), ec);

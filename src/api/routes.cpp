@@ -12,6 +12,7 @@
 #include "api/execute_request.h"
 #include "api/health.h"
 #include "api/json_text.h"
+#include "api/openapi_document.h"
 #include "api/run_response.h"
 #include "log/log.h"
 
@@ -32,32 +33,48 @@ Response json_ok(const boost::json::value& body) {
     return http::json_response(bhttp::status::ok, to_json_text(body));
 }
 
+Response html_ok(std::string_view page) {
+    Response res{bhttp::status::ok, 11};
+    res.set(bhttp::field::content_type, "text/html; charset=utf-8");
+    res.body() = std::string(page);
+    res.prepare_payload();
+    return res;
+}
+
 ApiError rejection_error(pool::Rejection r, const config::Config& cfg) {
     switch (r) {
         case pool::Rejection::queue_full:
             return {ApiErrorKind::queue_full,
                     "Too many requests: all run slots are busy and the queue is full",
+                    {},
                     {}};
         case pool::Rejection::queue_timeout:
             return {ApiErrorKind::queue_timeout,
                     "Too many requests: no run slot became free within " +
                         std::to_string(cfg.queue_timeout.count()) + " seconds",
+                    {},
                     {}};
         case pool::Rejection::shutting_down:
-            return {ApiErrorKind::shutting_down, "Service is shutting down", {}};
+            return {ApiErrorKind::shutting_down, "Service is shutting down", {}, {}};
         case pool::Rejection::unavailable:
             return {ApiErrorKind::unavailable,
                     "Service unavailable: sandbox isolation is not available",
+                    {},
                     {}};
     }
-    return {ApiErrorKind::unavailable, "Service unavailable", {}};
+    return {ApiErrorKind::unavailable, "Service unavailable", {}, {}};
 }
 
 asio::awaitable<Response> execute(pool::RunService& service, const config::Config& cfg,
                                   Request req) {
     std::string id(req[http::kRequestIdHeader]);
     auto run = parse_execute_body(req[bhttp::field::content_type], req.body(), cfg, id);
-    if (!run) co_return to_response(run.error());
+    if (!run) {
+        if (!run.error().log_detail.empty()) {
+            log::info("request body refused", {{"req", id}, {"why", run.error().log_detail}});
+        }
+        co_return to_response(run.error());
+    }
     ResponseContext ctx{run->timeout.count(), cfg.memory_limit_bytes, cfg.max_output_bytes};
     pool::RunReply reply = co_await service.run(std::move(*run));
     if (reply.rejected) co_return to_response(rejection_error(*reply.rejected, cfg));
@@ -85,6 +102,11 @@ http::Router make_routes(pool::RunService& service, const config::Config& cfg) {
     });
     router.add(bhttp::verb::post, "/execute",
                [&service, &cfg](Request req) { return execute(service, cfg, std::move(req)); });
+    router.add(bhttp::verb::get, "/openapi.json", [](Request) -> asio::awaitable<Response> {
+        co_return http::json_response(bhttp::status::ok, std::string(openapi_json()));
+    });
+    router.add(bhttp::verb::get, "/docs",
+               [](Request) -> asio::awaitable<Response> { co_return html_ok(docs_html()); });
     return router;
 }
 

@@ -8,7 +8,7 @@
 
 namespace sbx::api {
 
-// GET / , GET /health, GET /runtime, POST /execute. `service` and `cfg` must outlive the
+// GET / , GET /health, GET /runtime, POST /execute, GET /openapi.json, GET /docs. `service` and `cfg` must outlive the
 // router. Handlers never throw for client errors (they answer 4xx); a rejection from the engine
 // becomes 429/503 with Retry-After.
 [[nodiscard]] http::Router make_routes(pool::RunService& service, const config::Config& cfg);

@@ -12,6 +12,7 @@
 
 #include "api/routes.h"
 #include "app/commands.h"
+#include "app/fd_limit.h"
 #include "app/services.h"
 #include "http/server.h"
 #include "log/log.h"
@@ -65,6 +66,26 @@ asio::awaitable<void> trim_memory_when_idle(asio::io_context& io, pool::Engine& 
     }
 }
 
+// File descriptors the server needs besides its connections: each run holds about ten (run
+// socket, output and end pipes, pidfd, work-dir fd, cgroup files), plus zygotes and logs.
+constexpr rlim_t kFdsBesideConnections = 1024;
+
+// The soft limit up to the hard one (after the spawner's fork: it and the runs keep theirs).
+void raise_fd_limit(const config::Config& cfg) {
+    auto limit = raise_nofile_soft_limit();
+    if (!limit) {
+        log::warn("cannot raise the open files limit", {{"error", limit.error().render()}});
+        return;
+    }
+    log::info("open files limit", {{"soft", limit->soft}, {"hard", limit->hard}});
+    if (limit->soft < cfg.max_connections + kFdsBesideConnections) {
+        log::warn("MAX_CONNECTIONS may run out of file descriptors: raise the hard RLIMIT_NOFILE",
+                  {{"max_connections", cfg.max_connections},
+                   {"nofile", limit->soft},
+                   {"wanted", cfg.max_connections + kFdsBesideConnections}});
+    }
+}
+
 void log_spawn_failure(const char* what, const std::exception_ptr& e) {
     if (!e) return;
     try {
@@ -89,9 +110,7 @@ int serve_command(const config::Config& cfg) {
             return 1;
         }
     }
-    if (cfg.host != "127.0.0.1" && cfg.host != "::1" && cfg.host != "localhost") {
-        log::warn("listening on a non-loopback address without authentication", {{"host", cfg.host}});
-    }
+    raise_fd_limit(cfg);
     // One malloc arena for every thread (unless MALLOC_ARENA_MAX says otherwise): per-thread
     // arenas keep fragments of a busy period mapped that malloc_trim cannot return, so RSS
     // stayed ~20% above its start after a soak; one arena comes back to within 1% (bench/soak).

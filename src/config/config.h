@@ -20,9 +20,13 @@ struct Config {
     std::uint16_t port = 8000;       // PORT: 0 picks a free port (tests), printed at start
     std::vector<std::string> allowed_origins = {"*"};  // ALLOWED_ORIGINS: CORS, comma-separated
     std::uint64_t max_body_bytes = 64ULL << 20;  // MAX_BODY_SIZE: request body cap (413 beyond)
-    std::chrono::seconds http_read_timeout{30};  // HTTP_READ_TIMEOUT: headers+body must arrive
+    std::chrono::seconds http_header_timeout{10};  // HTTP_HEADER_TIMEOUT: request line + headers
+    std::chrono::seconds http_read_timeout{30};  // HTTP_READ_TIMEOUT: the body, after its head
     std::chrono::seconds http_idle_timeout{60};  // HTTP_IDLE_TIMEOUT: keep-alive idle close
     unsigned http_threads = 2;                   // HTTP_THREADS: Asio threads (1..64)
+    // MAX_CONNECTIONS: open client connections (1..1000000). When full, a new connection takes
+    // the place of the one waiting longest for a request head; if none waits, it is closed.
+    unsigned max_connections = 4096;
 
     // --- Request limits (names and meaning of the original service) --------------------------
     int sandbox_timeout_s = 30;               // SANDBOX_TIMEOUT: default run timeout, seconds

@@ -132,11 +132,17 @@ std::vector<Setting> make_settings() {
                      &Config::allowed_origins));
     s.push_back(size("MAX_BODY_SIZE", "largest request body (413 beyond)", &Config::max_body_bytes,
                      1024, 4 * kGiB));
-    s.push_back(seconds("HTTP_READ_TIMEOUT", "seconds a request may take to arrive",
+    s.push_back(seconds("HTTP_HEADER_TIMEOUT", "seconds a request's line and headers may take",
+                        &Config::http_header_timeout, 1, 3600));
+    s.push_back(seconds("HTTP_READ_TIMEOUT", "seconds a request's body may take to arrive",
                         &Config::http_read_timeout, 1, 3600));
     s.push_back(seconds("HTTP_IDLE_TIMEOUT", "seconds an idle keep-alive connection stays open",
                         &Config::http_idle_timeout, 1, 3600));
     s.push_back(integer("HTTP_THREADS", "HTTP worker threads", &Config::http_threads, 1, 64));
+    s.push_back(integer("MAX_CONNECTIONS",
+                        "open client connections; when full, the one waiting longest for a "
+                        "request head is closed for a new one",
+                        &Config::max_connections, 1, 1'000'000));
     s.push_back(integer("SANDBOX_TIMEOUT", "default run timeout in seconds",
                         &Config::sandbox_timeout_s, 1, 86400));
     s.push_back(integer("MAX_TIMEOUT", "largest timeout a request may ask, seconds",

@@ -4,6 +4,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,15 +21,22 @@ class Router {
     void add(boost::beast::http::verb method, std::string path, Handler handler);
 
     // Runs the matching handler. Unknown path → 404 {"detail":"Not Found"}; known path, other
-    // method → 405 {"detail":"Method Not Allowed"} with Allow (FastAPI's texts). The query string
-    // is ignored for matching. Exceptions from handlers propagate to the caller.
+    // method → 405 {"detail":"Method Not Allowed"} with Allow (FastAPI's texts). A path that is
+    // unknown only by its trailing slash ("/execute/") → 307 with Location: the path without it
+    // plus the query, empty body (Starlette's redirect_slashes). The query string is ignored for
+    // matching. Exceptions from handlers propagate to the caller.
     [[nodiscard]] boost::asio::awaitable<Response> dispatch(Request request) const;
 
     // The Allow header value for `path` ("GET, HEAD"), empty when the path is unknown.
     [[nodiscard]] std::string allowed_methods(std::string_view path) const;
 
-    // The path part of a request target ("/execute?x=1" → "/execute").
+    // The path part of a request target: origin-form "/execute?x=1" → "/execute"; absolute-form
+    // "http://host:8000/health?x=1" → "/health" and "http://host" → "/" (routed by the path,
+    // the authority ignored, as uvicorn does).
     [[nodiscard]] static std::string_view path_of(std::string_view target);
+
+    // The query of a request target with its '?' ("?x=1"); empty when there is none.
+    [[nodiscard]] static std::string_view query_of(std::string_view target);
 
    private:
     struct Route {
@@ -36,6 +44,7 @@ class Router {
         Handler handler;
     };
     [[nodiscard]] const Handler* find(std::string_view path, boost::beast::http::verb method) const;
+    [[nodiscard]] std::optional<Response> slash_redirect(std::string_view target) const;
 
     std::map<std::string, std::vector<Route>, std::less<>> routes_;
 };

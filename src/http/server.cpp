@@ -3,17 +3,17 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cerrno>
 #include <exception>
 #include <string>
 
+#include "http/listen_address.h"
 #include "http/session.h"
 #include "log/log.h"
+#include "log/throttle.h"
 
 namespace sbx::http {
 
@@ -23,6 +23,43 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+// A flood must not flood the log: one line per kind of event and second, with a count.
+constexpr auto kLogInterval = std::chrono::seconds(1);
+
+// Logs what admitting a connection cost, at most once per kLogInterval per kind.
+class AdmissionLog {
+   public:
+    void note(ConnectionTable::Admit result, std::size_t limit) {
+        switch (result) {
+            case ConnectionTable::Admit::admitted:
+                return;
+            case ConnectionTable::Admit::admitted_by_eviction:
+                if (auto n = evicted_.note()) {
+                    log::warn("connections closed for new ones: MAX_CONNECTIONS reached",
+                              {{"limit", limit},
+                               {"closed", *n},
+                               {"which", "longest waiting for a request head"}});
+                }
+                return;
+            case ConnectionTable::Admit::refused:
+                if (auto n = refused_.note()) {
+                    log::warn("connections refused: MAX_CONNECTIONS reached, all busy",
+                              {{"limit", limit}, {"refused", *n}});
+                }
+                return;
+        }
+    }
+    void accept_failed(const boost::system::error_code& ec) {
+        if (auto n = accept_failed_.note()) {
+            log::warn("accept failed", {{"error", ec.message()}, {"count", *n}});
+        }
+    }
+
+   private:
+    log::Throttle evicted_{kLogInterval};
+    log::Throttle refused_{kLogInterval};
+    log::Throttle accept_failed_{kLogInterval};
+};
 
 // co_spawn completion: the only place an exception escaping a session or the accept loop lands.
 void log_coroutine_end(std::string_view what, const std::exception_ptr& e) {
@@ -39,18 +76,21 @@ void log_coroutine_end(std::string_view what, const std::exception_ptr& e) {
 asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor,
                                   std::shared_ptr<SessionShared> shared) {
     auto token = asio::as_tuple(asio::use_awaitable);
+    AdmissionLog admission_log;
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(io), token);
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         if (ec) {
             // EMFILE/ENFILE and friends: log, back off briefly instead of spinning.
-            log::warn("accept failed", {{"error", ec.message()}});
+            admission_log.accept_failed(ec);
             asio::steady_timer t(acceptor.get_executor(), kAcceptRetryDelay);
             co_await t.async_wait(token);
             continue;
         }
-        auto exec = socket.get_executor();
-        asio::co_spawn(exec, run_session(std::move(socket), shared),
+        auto start = admit_session(std::move(socket), shared);  // refused: closed already
+        admission_log.note(start.admission.result, shared->connections.capacity());
+        if (!start.session) continue;
+        asio::co_spawn(start.strand, run_session(std::move(start.session)),
                        [](const std::exception_ptr& e) { log_coroutine_end("session failed", e); });
     }
 }
@@ -59,29 +99,15 @@ sys::SysError bind_error(const boost::system::error_code& ec, const config::Conf
     return sys::SysError{sys::Step::socket, ec.value(), cfg.host + ":" + std::to_string(cfg.port)};
 }
 
-// A literal address, or a name ("localhost") resolved once at start-up (blocking is fine here).
-asio::ip::address resolve_host(asio::io_context& io, const std::string& host,
-                               boost::system::error_code& ec) {
-    auto address = asio::ip::make_address(host, ec);
-    if (!ec) return address;
-    tcp::resolver resolver(io);
-    auto results = resolver.resolve(host, "", ec);
-    if (ec) return {};
-    if (results.empty()) {
-        ec = asio::error::host_not_found;
-        return {};
-    }
-    return results.begin()->endpoint().address();
-}
-
 }  // namespace
 
 Server::Server(asio::io_context& io, const config::Config& cfg, Handler handler)
     : io_(io),
       cfg_(cfg),
-      shared_(std::make_shared<SessionShared>()),
+      shared_(std::make_shared<SessionShared>(cfg.max_connections)),
       acceptor_(asio::make_strand(io)) {
     shared_->handler = std::move(handler);
+    shared_->header_timeout = cfg.http_header_timeout;
     shared_->read_timeout = cfg.http_read_timeout;
     shared_->idle_timeout = cfg.http_idle_timeout;
     shared_->max_body_bytes = cfg.max_body_bytes;
@@ -90,10 +116,10 @@ Server::Server(asio::io_context& io, const config::Config& cfg, Handler handler)
 Server::~Server() = default;
 
 sys::Result<std::uint16_t> Server::start() {
+    auto address = resolve_listen_address(io_, cfg_.host);
+    if (!address) return address.error();
     boost::system::error_code ec;
-    auto address = resolve_host(io_, cfg_.host, ec);
-    if (ec) return sys::SysError{sys::Step::socket, EINVAL, "cannot resolve HOST " + cfg_.host};
-    tcp::endpoint endpoint{address, cfg_.port};
+    tcp::endpoint endpoint{*address, cfg_.port};
     if (acceptor_.open(endpoint.protocol(), ec); ec) return bind_error(ec, cfg_);
     if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec); ec)
         return bind_error(ec, cfg_);
@@ -103,9 +129,9 @@ sys::Result<std::uint16_t> Server::start() {
     }
     std::uint16_t port = acceptor_.local_endpoint(ec).port();
     if (ec) return bind_error(ec, cfg_);
-    if (!address.is_loopback()) {
+    if (!is_loopback(*address)) {  // the one place this is said (not by its text: 127.0.0.2)
         log::warn("listening on a non-loopback address: the API has no authentication",
-                  {{"host", cfg_.host}});
+                  {{"host", cfg_.host}, {"address", address->to_string()}});
     }
     log::info("listening", {{"host", cfg_.host}, {"port", port}});
     asio::co_spawn(acceptor_.get_executor(), accept_loop(io_, acceptor_, shared_),

@@ -15,8 +15,9 @@ namespace sbx::http {
 struct SessionShared;
 
 // Each connection runs on its own strand of `io`, so `io.run()` may be called from several
-// threads. Limits come from the Config: HTTP_READ_TIMEOUT (headers + body of one request),
-// HTTP_IDLE_TIMEOUT (keep-alive gap), MAX_BODY_SIZE (413), 16 KiB of headers (431).
+// threads. Limits come from the Config: HTTP_HEADER_TIMEOUT (request line + headers),
+// HTTP_READ_TIMEOUT (the body), HTTP_IDLE_TIMEOUT (keep-alive gap), MAX_BODY_SIZE (413),
+// 16 KiB of headers (431), MAX_CONNECTIONS (see ConnectionTable for who makes room).
 // While a handler runs there is no deadline; if the client disconnects meanwhile, the handler
 // coroutine is cancelled (terminal cancellation) and the connection closed.
 // Exceptions from the handler become 500 {"detail":"Internal server error"} plus an error log.

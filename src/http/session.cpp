@@ -6,6 +6,7 @@
 #include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -22,7 +23,6 @@
 #include <string>
 
 #include "log/log.h"
-#include "sys/scope_exit.h"
 
 namespace sbx::http {
 
@@ -39,12 +39,24 @@ constexpr std::size_t kReadChunk = std::size_t{16} * 1024;
 // this long, so closing does not reset the connection before the client has read the answer.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 
+}  // namespace
+
 class Session {
    public:
     Session(tcp::socket socket, std::shared_ptr<SessionShared> shared)
         : stream_(std::move(socket)), shared_(std::move(shared)) {}
+    ~Session() { shared_->connections.close(connection_); }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    void set_connection(ConnectionTable::Id id) { connection_ = id; }
+    [[nodiscard]] tcp::socket::executor_type executor() { return stream_.socket().get_executor(); }
 
     asio::awaitable<void> run();
+
+    // On the session's strand: the table gave its place to a new connection. Closing the
+    // socket ends the pending read, and with it the session.
+    void evict() { stream_.close(); }
 
    private:
     asio::awaitable<bool> wait_for_bytes();
@@ -59,17 +71,21 @@ class Session {
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::shared_ptr<SessionShared> shared_;
+    ConnectionTable::Id connection_ = 0;  // 0 until admitted (close(0) is a no-op)
 };
 
 asio::awaitable<void> Session::run() {
     for (bool first = true;; first = false) {
+        shared_->connections.set_waiting(connection_, true);  // may be evicted until its head
         if (!first && !co_await wait_for_bytes()) co_return;
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(kHeaderLimit);
         parser.body_limit(shared_->max_body_bytes);
-        stream_.expires_after(shared_->read_timeout);
+        stream_.expires_after(shared_->header_timeout);
         auto [hec, hn] = co_await bhttp::async_read_header(stream_, buffer_, parser, kToken);
         if (hec) co_return co_await on_read_error(hec);
+        shared_->connections.set_waiting(connection_, false);
+        stream_.expires_after(shared_->read_timeout);
         if (beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
             bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
             auto [cec, cn] = co_await bhttp::async_write(stream_, cont, kToken);
@@ -217,17 +233,20 @@ asio::awaitable<bool> Session::write(Response& res) {
     co_return true;
 }
 
-}  // namespace
-
-asio::awaitable<void> run_session(tcp::socket socket, std::shared_ptr<SessionShared> shared) {
-    auto& open = shared->open_sessions;
-    sys::ScopeExit release([&open] { --open; });
-    if (++shared->open_sessions > kMaxSessions) {
-        log::warn("connection refused: too many open connections", {{"limit", kMaxSessions}});
-        co_return;  // the socket closes when this frame ends
-    }
-    Session session(std::move(socket), std::move(shared));
-    co_await session.run();
+SessionStart admit_session(tcp::socket socket, std::shared_ptr<SessionShared> shared) {
+    auto session = std::make_shared<Session>(std::move(socket), shared);
+    std::weak_ptr<Session> weak = session;
+    auto admission = shared->connections.open([weak, strand = session->executor()] {
+        asio::post(strand, [weak] {
+            if (auto s = weak.lock()) s->evict();  // gone already: nothing to close
+        });
+    });
+    if (admission.result == ConnectionTable::Admit::refused) return {nullptr, {}, admission};
+    session->set_connection(admission.id);
+    auto strand = session->executor();
+    return {std::move(session), std::move(strand), admission};
 }
+
+asio::awaitable<void> run_session(std::shared_ptr<Session> session) { co_await session->run(); }
 
 }  // namespace sbx::http

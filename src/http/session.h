@@ -6,31 +6,46 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 
+#include "http/connection_table.h"
 #include "http/message.h"
 
 namespace sbx::http {
 
 // Shared by the server and all its sessions (sessions may outlive the Server object).
 struct SessionShared {
+    explicit SessionShared(std::size_t max_connections) : connections(max_connections) {}
+
     Handler handler;
-    std::chrono::seconds read_timeout{30};  // headers + body of one request, and each write
-    std::chrono::seconds idle_timeout{60};  // between requests on a keep-alive connection
+    std::chrono::seconds header_timeout{10};  // request line + headers, from accept or 1st byte
+    std::chrono::seconds read_timeout{30};    // the body after its head, and each write
+    std::chrono::seconds idle_timeout{60};    // between requests on a keep-alive connection
     std::uint64_t max_body_bytes = 64ULL << 20;
     std::atomic<std::uint64_t> next_request_id{1};
-    std::atomic<unsigned> open_sessions{0};  // bounded by kMaxSessions
+    ConnectionTable connections;  // MAX_CONNECTIONS; the server admits, sessions update
 };
-
-// Connections served at once; beyond it new connections are closed at once (logged), so a
-// flood of idle sockets cannot exhaust file descriptors needed by the runs.
-inline constexpr unsigned kMaxSessions = 1000;
 
 // Largest accepted request line + headers; beyond it the answer is 431.
 inline constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 
-// Serves requests on `socket` until the client closes, a deadline passes, a framing error
-// occurs or the request says Connection: close. Never throws for network errors.
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
+// A connection admitted to shared->connections: call start() once, on the socket's strand,
+// to serve requests until the client closes, a deadline passes, a framing error occurs, the
+// request says Connection: close or the table evicts it (while it waits for a request head).
+// Removes itself from the table when it ends. Never throws for network errors.
+class Session;
+struct SessionStart {
+    std::shared_ptr<Session> session;
+    boost::asio::ip::tcp::socket::executor_type strand;  // the session's; run it there
+    ConnectionTable::Admission admission;
+};
+
+// Admits `socket` to the table (evicting the longest waiter if full). Refused: session is null
+// and the caller closes the socket.
+[[nodiscard]] SessionStart admit_session(boost::asio::ip::tcp::socket socket,
                                          std::shared_ptr<SessionShared> shared);
+
+// Serves the admitted session (see above) on its socket's strand.
+boost::asio::awaitable<void> run_session(std::shared_ptr<Session> session);
 
 }  // namespace sbx::http

@@ -92,6 +92,8 @@ void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f) {
     if (f.policy_message) {
         out.verdict = Verdict::policy_violation;
         out.policy_message = *f.policy_message;
+        out.exit_code.reset();  // G's _exit(0) after refusing is not the program's status
+        out.signal.reset();
         out.stdout_text.clear();
         out.stderr_text.clear();
         out.files.clear();

@@ -144,6 +144,7 @@ def test_standard_policy_refuses_with_the_original_message(server, code, message
     assert body["success"] is False and body["status"] == "policy_violation"
     assert body["error"] == "Security policy violation: " + message
     assert body["stdout"] == "" and body["stderr"] == ""
+    assert body["exit_code"] is None and body["signal"] is None  # the program never ran
 
 
 def test_standard_policy_allows_ordinary_code(server):

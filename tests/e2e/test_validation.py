@@ -85,7 +85,6 @@ def test_body_not_an_object(base_url):
 
 @pytest.mark.parametrize("body", [
     b"[" * 100 + b"]" * 100,                 # too deep
-    b'{"code": "x", "code": "y"}',            # duplicate key
     b'{"code": "x", "timeout": 1e999}',       # number out of range
     b'{"code": "\xff"}',                      # invalid UTF-8
 ])
@@ -99,13 +98,13 @@ def test_hostile_json_gets_4xx_with_reason(base_url, body):
 def test_empty_code(base_url, code):
     r = post(base_url, {"code": code})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Code cannot be empty"}
+    assert r.json() == {"detail": "代码不能为空"}
 
 
 def test_code_too_long_counts_characters(base_url):
     r = post(base_url, {"code": "#" + "é" * 100000})
     assert r.status_code == 400
-    assert r.json() == {"detail": "Code too long: 100001 characters (maximum 100000)"}
+    assert r.json() == {"detail": "代码长度不能超过 100000 字符"}
 
 
 @pytest.mark.parametrize("name", [
@@ -130,6 +129,26 @@ def test_file_too_large(base_url):
     assert "big.bin" in r.json()["detail"]
 
 
+def test_duplicate_keys_last_one_wins(server):
+    body = b'{"code": "print(1)", "code": "print(open(\'f\').read())", "files": {"f": "YQ==", "f": "Yg=="}}'
+    r = post(server.url, data=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["stdout"] == "b\n"
+
+
+def test_utf8_bom_is_accepted(server):
+    r = post(server.url, data=b'\xef\xbb\xbf{"code": "print(7)"}',
+             headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert r.json()["stdout"] == "7\n"
+
+
+def test_invalid_utf8_is_fastapis_text(base_url):
+    r = post(base_url, data=b'{"code": "\xff"}', headers={"Content-Type": "application/json"})
+    assert r.status_code == 400
+    assert r.json() == {"detail": "There was an error parsing the body"}
+
+
 def test_body_too_large_gets_413():
     with start_server(env={"MAX_BODY_SIZE": "65536", "MAX_CODE_LENGTH": "1000"}) as s:
         r = requests.post(s.url + "/execute", json={"code": "#" * 200000}, timeout=30)
@@ -141,3 +160,16 @@ def test_body_too_large_gets_413():
 def test_header_too_large_gets_431(base_url):
     r = requests.get(base_url + "/health", headers={"X-Big": "a" * 20000})
     assert r.status_code == 431
+
+
+@pytest.mark.parametrize("names,bad,parent", [
+    (["a", "a/b"], "a/b", "'a' is an input file"),
+    (["a/b", "a"], "a/b", "'a' is an input file"),
+    (["x/y/z", "x/y"], "x/y/z", "'x/y' is an input file"),
+    (["main.py/x"], "main.py/x", "'main.py' is the submitted code"),
+])
+def test_file_and_directory_of_the_same_name(base_url, names, bad, parent):
+    r = post(base_url, {"code": "print(1)", "files": {n: "YQ==" for n in names}})
+    assert r.status_code == 400, r.text
+    detail = r.json()["detail"]
+    assert detail.startswith(f"Invalid file name '{bad}': {parent}"), detail

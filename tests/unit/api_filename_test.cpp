@@ -1,6 +1,9 @@
 // Input file names: safe relative paths only.
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <vector>
+
 #include "api/filename.h"
 
 namespace sbx::api {
@@ -27,6 +30,30 @@ TEST(FilenameProblem, ReasonsAreSpecific) {
     EXPECT_EQ(*filename_problem("/x"), "absolute paths are not allowed");
     EXPECT_EQ(*filename_problem("a/../b"), "'.' and '..' path segments are not allowed");
     EXPECT_EQ(*filename_problem("main.py"), "'main.py' is reserved for the submitted code");
+}
+
+TEST(FilenameConflict, FileUsedAsDirectoryInAnyOrder) {
+    using Names = std::vector<std::string_view>;
+    EXPECT_FALSE(filename_conflict(Names{"a", "b/c", "b/d", "sub/main.py", "ab/c"}));
+    for (const Names& names : {Names{"a", "a/b"}, Names{"a/b", "a"}}) {
+        auto c = filename_conflict(names);
+        ASSERT_TRUE(c) << names[0];
+        EXPECT_EQ(c->name, "a/b");
+        EXPECT_EQ(c->reason, "'a' is an input file, not a directory");
+    }
+    for (const Names& names : {Names{"x/y", "x/y/z/w"}, Names{"x/y/z/w", "q", "x/y"}}) {
+        auto c = filename_conflict(names);
+        ASSERT_TRUE(c);
+        EXPECT_EQ(c->name, "x/y/z/w");
+        EXPECT_EQ(c->reason, "'x/y' is an input file, not a directory");
+    }
+}
+
+TEST(FilenameConflict, MainPyIsNotADirectory) {
+    auto c = filename_conflict(std::vector<std::string_view>{"ok.txt", "main.py/x"});
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->name, "main.py/x");
+    EXPECT_EQ(c->reason, "'main.py' is the submitted code, not a directory");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/json/parse.hpp>
 #include <regex>
 #include <stdexcept>
 
@@ -81,6 +82,62 @@ TEST_F(Routes, NotFoundAndMethodNotAllowed) {
     EXPECT_EQ(res.result_int(), 405u);
     EXPECT_EQ(res[bhttp::field::allow], "GET, HEAD");
     EXPECT_EQ(call(bhttp::verb::get, "/health?x=1").result_int(), 200u);
+}
+
+TEST_F(Routes, TrailingSlashRedirectsLikeStarlette) {
+    auto res = call(bhttp::verb::post, "/execute/", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 307u);
+    EXPECT_EQ(res[bhttp::field::location], "/execute");
+    EXPECT_TRUE(res.body().empty());
+    res = call(bhttp::verb::get, "/health/?verbose=1&x=%2F");
+    EXPECT_EQ(res.result_int(), 307u);
+    EXPECT_EQ(res[bhttp::field::location], "/health?verbose=1&x=%2F");
+    // Any method of a known path (the target then answers 405 if it must), as Starlette does.
+    EXPECT_EQ(call(bhttp::verb::get, "/execute/").result_int(), 307u);
+    EXPECT_EQ(call(bhttp::verb::get, "/nope/").result_int(), 404u);
+    EXPECT_EQ(call(bhttp::verb::get, "/health//").result_int(), 404u);
+    EXPECT_EQ(call(bhttp::verb::get, "/").result_int(), 200u);
+}
+
+TEST_F(Routes, AbsoluteFormTargetsRouteByTheirPath) {
+    EXPECT_EQ(call(bhttp::verb::get, "http://127.0.0.1:8000/health").result_int(), 200u);
+    EXPECT_EQ(call(bhttp::verb::get, "HTTP://example.com/runtime?x=1").result_int(), 200u);
+    auto res = call(bhttp::verb::get, "http://127.0.0.1:8000");
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_NE(res.body().find("SimplePySandbox API"), std::string::npos);
+    res = call(bhttp::verb::get, "http://127.0.0.1:8000/health/?a=1");
+    EXPECT_EQ(res.result_int(), 307u);
+    EXPECT_EQ(res[bhttp::field::location], "/health?a=1");
+    EXPECT_EQ(call(bhttp::verb::get, "http://127.0.0.1:8000/nope").result_int(), 404u);
+}
+
+TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
+    auto res = call(bhttp::verb::get, "/openapi.json");
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::content_type], "application/json");
+    auto doc = boost::json::parse(res.body()).as_object();
+    EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
+    http::Router router = make_routes(service, cfg);
+    std::size_t operations = 0;
+    for (const auto& [path, item] : doc.at("paths").as_object()) {
+        for (const auto& [method, op] : item.as_object()) {
+            std::string upper;
+            for (char c : method) upper += static_cast<char>(std::toupper(c));
+            EXPECT_NE(router.allowed_methods(path).find(upper), std::string::npos)
+                << upper << " " << std::string_view(path) << " is documented but not routed";
+            ++operations;
+        }
+    }
+    EXPECT_EQ(operations, 6u);  // GET / /health /runtime /openapi.json /docs, POST /execute
+}
+
+TEST_F(Routes, DocsPageLoadsSwaggerUiForTheDocument) {
+    auto res = call(bhttp::verb::get, "/docs");
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::content_type], "text/html; charset=utf-8");
+    EXPECT_NE(res.body().find("url: \"/openapi.json\""), std::string::npos);
+    EXPECT_NE(res.body().find("https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"),
+              std::string::npos);
 }
 
 TEST_F(Routes, Health) {

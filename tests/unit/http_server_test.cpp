@@ -17,6 +17,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <thread>
+#include <vector>
 
 #include "api/routes.h"
 #include "http/server.h"
@@ -61,8 +62,10 @@ class ServerTest : public ::testing::Test {
         cfg.host = "127.0.0.1";
         cfg.port = 0;
         cfg.max_body_bytes = 4096;
-        cfg.http_read_timeout = 1s;
+        cfg.http_header_timeout = 1s;
+        cfg.http_read_timeout = 3s;
         cfg.http_idle_timeout = 1s;
+        cfg.max_connections = 4;
         server = std::make_unique<Server>(io, cfg, api::make_handler(service, cfg));
         auto bound = server->start();
         ASSERT_TRUE(bound);
@@ -159,12 +162,56 @@ TEST_F(ServerTest, StalledClientDoesNotBlockOthersAndIsDropped) {
     auto other = connect();
     EXPECT_EQ(roundtrip(other, get("/")).result_int(), 200u);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 500ms);
-    // HTTP_READ_TIMEOUT (1 s) closes the stalled connection.
+    // HTTP_HEADER_TIMEOUT (1 s) closes the stalled connection.
     char byte = 0;
     boost::system::error_code ec;
     stalled.read_some(asio::buffer(&byte, 1), ec);
     EXPECT_EQ(ec, asio::error::eof);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+}
+
+// Reads until EOF or reset; how long that took (SO_RCVTIMEO of connect() caps it at 5 s).
+std::chrono::steady_clock::duration time_to_close(tcp::socket& s) {
+    auto start = std::chrono::steady_clock::now();
+    std::array<char, 256> sink{};
+    boost::system::error_code ec;
+    while (!ec) s.read_some(asio::buffer(sink), ec);
+    return std::chrono::steady_clock::now() - start;
+}
+
+TEST_F(ServerTest, FullTableClosesTheLongestStalledHeadForANewClient) {
+    std::vector<tcp::socket> stalled;
+    for (int i = 0; i < 8; ++i) {  // twice MAX_CONNECTIONS
+        stalled.push_back(connect());
+        asio::write(stalled.back(), asio::buffer(std::string("GET / HTTP/1.1\r\nHo")));
+        std::this_thread::sleep_for(20ms);  // a definite order
+    }
+    auto fresh = connect();
+    EXPECT_EQ(roundtrip(fresh, get("/health")).result_int(), 200u);
+    // The oldest made room at once (not at HTTP_HEADER_TIMEOUT).
+    EXPECT_LT(time_to_close(stalled.front()), 300ms);
+}
+
+TEST_F(ServerTest, FullTableOfBusyConnectionsClosesTheNewOneAtOnce) {
+    std::vector<tcp::socket> busy;
+    for (int i = 0; i < 4; ++i) {  // heads complete, bodies pending: nothing to evict
+        busy.push_back(connect());
+        asio::write(busy.back(),
+                    asio::buffer(std::string(
+                        "POST /execute HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n")));
+    }
+    std::this_thread::sleep_for(100ms);
+    auto refused = connect();
+    EXPECT_LT(time_to_close(refused), 300ms);
+}
+
+TEST_F(ServerTest, RequestHeadHasItsOwnDeadline) {
+    // SetUp: HTTP_HEADER_TIMEOUT 1 s, HTTP_READ_TIMEOUT 3 s.
+    auto s = connect();
+    asio::write(s, asio::buffer(std::string("GET / HTTP/1.1\r\nHost: x")));
+    auto took = time_to_close(s);
+    EXPECT_GT(took, 800ms);
+    EXPECT_LT(took, 2500ms);
 }
 
 TEST_F(ServerTest, IdleKeepAliveIsClosed) {

@@ -75,6 +75,9 @@ TEST(Verdict, PolicyWinsAndClearsOutput) {
     EXPECT_EQ(o.verdict, Verdict::policy_violation);
     EXPECT_EQ(o.policy_message, *f.policy_message);
     EXPECT_TRUE(o.stdout_text.empty());
+    // G exits 0 after refusing, but the program never ran: no exit status to report.
+    EXPECT_FALSE(o.exit_code.has_value());
+    EXPECT_FALSE(o.signal.has_value());
 }
 
 TEST(Verdict, LostMonitorIsInternalError) {
