@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "api/api_error.h"
+#include "api/body_parser.h"
 #include "api/cors.h"
 #include "api/execute_request.h"
 #include "api/health.h"
@@ -66,9 +67,10 @@ ApiError rejection_error(pool::Rejection r, const config::Config& cfg) {
 }
 
 asio::awaitable<Response> execute(pool::RunService& service, const config::Config& cfg,
-                                  Request req) {
+                                  BodyParser& parser, Request req) {
     std::string id(req[http::kRequestIdHeader]);
-    auto run = parse_execute_body(req[bhttp::field::content_type], req.body(), cfg, id);
+    auto run = co_await parser.parse(std::string(req[bhttp::field::content_type]),
+                                     std::move(req.body()), cfg, id);
     if (!run) {
         if (!run.error().log_detail.empty()) {
             log::info("request body refused", {{"req", id}, {"why", run.error().log_detail}});
@@ -90,7 +92,7 @@ asio::awaitable<Response> execute(pool::RunService& service, const config::Confi
 
 }  // namespace
 
-http::Router make_routes(pool::RunService& service, const config::Config& cfg) {
+http::Router make_routes(pool::RunService& service, const config::Config& cfg, BodyParser& parser) {
     http::Router router;
     router.add(bhttp::verb::get, "/",
                [](Request) -> asio::awaitable<Response> { co_return json_ok(root_body()); });
@@ -100,8 +102,9 @@ http::Router make_routes(pool::RunService& service, const config::Config& cfg) {
     router.add(bhttp::verb::get, "/runtime", [&service](Request) -> asio::awaitable<Response> {
         co_return json_ok(runtime_body(service.health()));
     });
-    router.add(bhttp::verb::post, "/execute",
-               [&service, &cfg](Request req) { return execute(service, cfg, std::move(req)); });
+    router.add(bhttp::verb::post, "/execute", [&service, &cfg, &parser](Request req) {
+        return execute(service, cfg, parser, std::move(req));
+    });
     router.add(bhttp::verb::get, "/openapi.json", [](Request) -> asio::awaitable<Response> {
         co_return http::json_response(bhttp::status::ok, std::string(openapi_json()));
     });
@@ -112,7 +115,16 @@ http::Router make_routes(pool::RunService& service, const config::Config& cfg) {
 
 namespace {
 
+// Threads that parse large bodies (BodyParser): the I/O threads stay free meanwhile.
+constexpr unsigned kBodyParserThreads = 2;
+
 struct Shared {
+    Shared(pool::RunService& service, const config::Config& cfg)
+        : parser(kBodyParserThreads),
+          router(make_routes(service, cfg, parser)),
+          cors(cfg.allowed_origins) {}
+
+    BodyParser parser;  // before router, which refers to it
     http::Router router;
     Cors cors;
 };
@@ -177,8 +189,7 @@ asio::awaitable<Response> handle(std::shared_ptr<const Shared> shared, Request r
 }  // namespace
 
 http::Handler make_handler(pool::RunService& service, const config::Config& cfg) {
-    auto shared = std::make_shared<const Shared>(
-        Shared{make_routes(service, cfg), Cors(cfg.allowed_origins)});
+    auto shared = std::make_shared<const Shared>(service, cfg);
     return [shared](Request req) { return handle(shared, std::move(req)); };
 }
 

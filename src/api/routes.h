@@ -1,6 +1,7 @@
 // The API's route table and the request handler the HTTP server runs (CORS + request log).
 #pragma once
 
+#include "api/body_parser.h"
 #include "config/config.h"
 #include "http/message.h"
 #include "http/router.h"
@@ -8,10 +9,12 @@
 
 namespace sbx::api {
 
-// GET / , GET /health, GET /runtime, POST /execute, GET /openapi.json, GET /docs. `service` and `cfg` must outlive the
-// router. Handlers never throw for client errors (they answer 4xx); a rejection from the engine
-// becomes 429/503 with Retry-After.
-[[nodiscard]] http::Router make_routes(pool::RunService& service, const config::Config& cfg);
+// GET / , GET /health, GET /runtime, POST /execute, GET /openapi.json, GET /docs. `service`,
+// `cfg` and `parser` (large /execute bodies are parsed on its pool) must outlive the router.
+// Handlers never throw for client errors (they answer 4xx); a rejection from the engine becomes
+// 429/503 with Retry-After.
+[[nodiscard]] http::Router make_routes(pool::RunService& service, const config::Config& cfg,
+                                       BodyParser& parser);
 
 // make_routes wrapped with CORS (preflight + simple-response headers, ALLOWED_ORIGINS) and
 // exactly one info log line per request: req, method, path, status, verdict, duration_ms.

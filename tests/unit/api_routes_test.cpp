@@ -117,7 +117,8 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
     EXPECT_EQ(res[bhttp::field::content_type], "application/json");
     auto doc = boost::json::parse(res.body()).as_object();
     EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
-    http::Router router = make_routes(service, cfg);
+    BodyParser parser(1);
+    http::Router router = make_routes(service, cfg, parser);
     std::size_t operations = 0;
     for (const auto& [path, item] : doc.at("paths").as_object()) {
         for (const auto& [method, op] : item.as_object()) {
