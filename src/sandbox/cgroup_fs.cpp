@@ -107,6 +107,14 @@ sys::Result<void> make_dir(const fs::path& dir, bool exist_ok) {
     return {};
 }
 
+sys::Result<void> make_run_dir(const fs::path& dir, const std::function<sys::Result<void>()>& remake) {
+    auto made = make_dir(dir, false);
+    if (made || made.error().err != ENOENT) return made;
+    SBX_TRY_VOID(make_dir(dir.parent_path(), true));
+    if (remake) SBX_TRY_VOID(remake());
+    return make_dir(dir, false);
+}
+
 bool kill_until_empty(const fs::path& procs, std::chrono::milliseconds budget, bool signal) {
     const auto deadline = std::chrono::steady_clock::now() + budget;
     for (;;) {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -38,6 +39,13 @@ namespace fs = std::filesystem;
 [[nodiscard]] bool owned_by_live_server(std::string_view name);
 
 [[nodiscard]] sys::Result<void> make_dir(const fs::path& dir, bool exist_ok);
+
+// mkdir of a run's directory. When its parent (the prefix directory) is gone — another server
+// with the same CGROUP_PREFIX removed it at exit while it was empty — the parent is made again,
+// `remake` (if any) restores what it needs (v2: cgroup.subtree_control), and the mkdir is
+// tried once more.
+[[nodiscard]] sys::Result<void> make_run_dir(const fs::path& dir,
+                                             const std::function<sys::Result<void>()>& remake = {});
 
 // Until `procs` reads empty or `budget` ends (true when empty): SIGKILLs every listed pid when
 // `signal`, else only waits (after cgroup.kill or a frozen kill the kernel is doing it).

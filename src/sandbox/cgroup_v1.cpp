@@ -171,7 +171,7 @@ public:
             for (const auto& d : made) (void)cgfs::remove_dir(d);
         }};
         for (const auto& d : run.distinct()) {
-            SBX_TRY_VOID(cgfs::make_dir(d, false));
+            SBX_TRY_VOID(cgfs::make_run_dir(d));
             made.push_back(d);
         }
         SBX_TRY_VOID(write_v1_limits(run, base_, limits));

@@ -112,7 +112,9 @@ public:
                                  const CgroupLimits& limits) const override {
         if (!cgfs::valid_run_id(run_id)) return sys::SysError{Step::cgroup_create, EINVAL, run_id};
         const fs::path run = base_ / run_id;
-        SBX_TRY_VOID(cgfs::make_dir(run, false));
+        SBX_TRY_VOID(cgfs::make_run_dir(run, [&] {
+            return cgfs::write(base_ / "cgroup.subtree_control", kControllers, Step::cgroup_create);
+        }));
         sys::ScopeExit rollback{[&] { (void)cgfs::remove_dir(run); }};
         SBX_TRY_VOID(write_v2_limits(run, limits));
         rollback.dismiss();

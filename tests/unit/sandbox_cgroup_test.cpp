@@ -107,6 +107,31 @@ TEST_F(FakeCgroupTest, V1RejectsBadRunIdsAndCleansLeftovers) {
     EXPECT_FALSE(fs::exists(opts_.mount_root / "pids/pfx/old-run"));
 }
 
+// Another server with the same CGROUP_PREFIX removes the (then empty) prefix directories when
+// it exits: this server's next run makes them again instead of failing at cgroup_create.
+TEST_F(FakeCgroupTest, PrefixDirectoryRemovedByAnotherServerIsMadeAgain) {
+    make_v1_tree();
+    auto m = detect_cgroups(opts_);
+    ASSERT_EQ(m->version(), CgroupVersion::v1);
+    fs::remove(opts_.mount_root / "memory/own/pfx");
+    fs::remove(opts_.mount_root / "pids/pfx");
+    auto run = m->create_run("r1", CgroupLimits{1 << 20, 7, 1.0});
+    ASSERT_TRUE(run) << run.error().render();
+    EXPECT_EQ(slurp(opts_.mount_root / "pids/pfx/r1/pids.max"), "7");
+
+    put(opts_.mount_root / "cgroup.controllers", "cpu memory pids\n");
+    put(opts_.self_cgroup, "0::/svc\n");
+    put(opts_.mount_root / "svc/cgroup.procs", "");
+    opts_.prefix = "pfx2";
+    auto v2 = detect_cgroups(opts_);
+    ASSERT_EQ(v2->version(), CgroupVersion::v2) << v2->describe();
+    fs::remove_all(opts_.mount_root / "svc/pfx2");
+    auto run2 = v2->create_run("r2", CgroupLimits{2 << 20, 9, 0.5});
+    ASSERT_TRUE(run2) << run2.error().render();
+    EXPECT_EQ(slurp(opts_.mount_root / "svc/pfx2/cgroup.subtree_control"), "+memory +pids +cpu");
+    EXPECT_EQ(slurp(opts_.mount_root / "svc/pfx2/r2/pids.max"), "9");
+}
+
 TEST_F(FakeCgroupTest, V2DelegatesCreatesLimitsStatsAndRemoves) {
     put(opts_.mount_root / "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma\n");
     put(opts_.self_cgroup, "0::/svc\n");
