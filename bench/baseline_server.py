@@ -64,7 +64,7 @@ def snapshot(root):
 def execute(req):
     code = req.get("code")
     if not isinstance(code, str) or not code.strip():
-        return 400, {"detail": "Code cannot be empty"}
+        return 400, {"detail": "代码不能为空"}  # the original service's text
     timeout = req.get("timeout") or 30
     files = req.get("files") or {}
     workdir = tempfile.mkdtemp(prefix="bench-baseline-")
