@@ -109,9 +109,8 @@ int run_command(const std::vector<std::string>& args) {
         std::fprintf(stderr, "pysandbox: %s%s%s\n", std::string(sandbox::to_string(o.verdict)).c_str(),
                      o.failure ? ": " : "", o.failure ? o.failure->render().c_str() : "");
     }
-    if (o.verdict == sandbox::Verdict::policy_violation) return 1;  // the program never ran
     if (o.exit_code) return *o.exit_code;
-    return o.signal ? 128 + *o.signal : 1;
+    return o.signal ? 128 + *o.signal : 1;  // also a policy violation: the program never ran
 }
 
 }  // namespace sbx::app

@@ -2,7 +2,6 @@
 #include "pool/run_driver.h"
 
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -23,6 +22,7 @@
 #include "pool/output_capture.h"
 #include "pool/run_verdict.h"
 #include "pool/workdir_io.h"
+#include "sys/pidfd.h"
 
 namespace sbx::pool {
 namespace asio = boost::asio;
@@ -49,7 +49,7 @@ struct Killer {
     void operator()() {
         if (done) return;
         done = true;
-        if (pidfd >= 0) ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+        if (pidfd >= 0) (void)sys::raw_pidfd_send_signal(pidfd, SIGKILL);
         if (group != nullptr) group->kill();
     }
 };
@@ -139,7 +139,7 @@ asio::awaitable<void> watchdog(std::chrono::steady_clock::time_point deadline, c
     // (No flush_wait: the runner has already flushed and reported its end.)
     if (flush_wait != nullptr && settings.flush_grace.count() > 0 && killer.pidfd >= 0) {
         flush_wait->expires_after(settings.flush_grace);
-        if (::syscall(SYS_pidfd_send_signal, killer.pidfd, flush_signal(), nullptr, 0) == 0) {
+        if (sys::raw_pidfd_send_signal(killer.pidfd, flush_signal()) == 0) {
             co_await flush_wait->async_wait(asio::as_tuple(asio::use_awaitable));
         }
     }

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -93,7 +92,7 @@ asio::awaitable<Result<void>> await_link(RunNetwork& link, std::chrono::millisec
 PreparedRun::~PreparedRun() {
     // G (and with it its pid namespace) goes first; the group's own destructor then kills
     // whatever else is left and removes it (no freeze round trip when it is already empty).
-    if (pidfd) ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    if (pidfd) (void)sys::raw_pidfd_send_signal(pidfd.get(), SIGKILL);
 }
 
 bool PreparedRun::usable() const {

@@ -2,7 +2,6 @@
 #include "pool/zygote.h"
 
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -13,6 +12,7 @@
 #include <csignal>
 
 #include "log/log.h"
+#include "sys/pidfd.h"
 
 namespace sbx::pool {
 namespace asio = boost::asio;
@@ -99,7 +99,7 @@ Result<void> Zygote::send_run(const json::object& body, std::span<const int> fds
 void Zygote::finish() { ::shutdown(control_fd_, SHUT_WR); }
 
 void Zygote::kill() {
-    if (pidfd_) ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);
+    if (pidfd_) (void)sys::raw_pidfd_send_signal(pidfd_.get(), SIGKILL);
     alive_.store(false);
 }
 
