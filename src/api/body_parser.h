@@ -17,20 +17,25 @@ namespace sbx::api {
 // of JSON parsing and base64 decoding, which on an I/O thread delays every other connection
 // that thread serves (/health among them). Smaller ones cost less than the hand-over.
 inline constexpr std::size_t kOffloadBodyBytes = std::size_t{1} << 20;
+inline constexpr int kParserNice = 10;
 
 // Owns the pool (`threads` threads; joined by the destructor). parse() may be called from
 // any thread, concurrently.
 class BodyParser {
    public:
-    explicit BodyParser(unsigned threads) : pool_(threads) {}
+    // The pool's threads run at a lower priority (nice +kParserNice): when CPU is short, the
+    // I/O threads (small requests, /health) go first and large bodies wait.
+    explicit BodyParser(unsigned threads);
     ~BodyParser() { pool_.join(); }
     BodyParser(const BodyParser&) = delete;
     BodyParser& operator=(const BodyParser&) = delete;
 
     // parse_execute_body(content_type, body, cfg, request_id): inline for a small body; for
     // one of kOffloadBodyBytes or more on the pool, resuming the caller on its own executor
-    // when done. `cfg` must outlive the call. A cancelled caller still waits for the parse
-    // (bounded by MAX_BODY_SIZE), whose result is then dropped.
+    // when done, after the heap's free memory is returned to the system (malloc_trim: the
+    // document of a large body is several times its size). `cfg` must outlive the call. A
+    // cancelled caller still waits for the parse (bounded by MAX_BODY_SIZE), whose result is
+    // then dropped.
     [[nodiscard]] boost::asio::awaitable<ApiResult<sandbox::RunRequest>> parse(
         std::string content_type, std::string body, const config::Config& cfg,
         std::string request_id);

@@ -81,18 +81,23 @@ std::optional<FieldError> check_timeout(const json::value& v, std::int64_t max, 
     return std::nullopt;
 }
 
-void check_files(const json::value& v, ExecuteRequest& out, std::vector<FieldError>& errors) {
+void check_files(const json::value& v, ExecuteRequest& out, ErrorList& errors) {
     if (v.is_null()) return;  // Optional: None means no files
     if (!v.is_object()) {
-        errors.push_back(dict_type(body_loc({"files"}), v));
+        errors.add(dict_type(body_loc({"files"}), v));
         return;
     }
     for (const auto& kv : v.get_object()) {
         std::string_view name(kv.key().data(), kv.key().size());
         if (!kv.value().is_string()) {
-            errors.push_back(string_type(body_loc({"files", name}), kv.value()));
+            if (errors.full()) {
+                errors.omit();  // one per key: building entries here is what a flood costs
+            } else {
+                errors.add(string_type(body_loc({"files", name}), kv.value()));
+            }
             continue;
         }
+        if (!errors.empty()) continue;  // the request fails: no need to copy its files
         const auto& content = kv.value().get_string();
         out.files.emplace_back(std::string(name), std::string(content.data(), content.size()));
     }
@@ -134,24 +139,23 @@ ApiResult<ExecuteRequest> validate_execute_request(const json::value& body,
     const json::object& obj = body.get_object();
     ExecuteRequest out;
     out.timeout_s = cfg.sandbox_timeout_s;
-    std::vector<FieldError> errors;
+    ErrorList errors;
     if (const json::value* code = obj.if_contains("code"); code == nullptr) {
-        errors.push_back(missing(body_loc({"code"}), body));
+        errors.add(missing(body_loc({"code"}), body));
     } else if (!code->is_string()) {
-        errors.push_back(string_type(body_loc({"code"}), *code));
+        errors.add(string_type(body_loc({"code"}), *code));
     } else {
         out.code = std::string(code->get_string().data(), code->get_string().size());
     }
     if (const json::value* t = obj.if_contains("timeout")) {
-        if (auto e = check_timeout(*t, cfg.max_timeout_s, out.timeout_s))
-            errors.push_back(std::move(*e));
+        if (auto e = check_timeout(*t, cfg.max_timeout_s, out.timeout_s)) errors.add(std::move(*e));
     }
     if (const json::value* f = obj.if_contains("files")) check_files(*f, out, errors);
     if (const json::value* n = obj.if_contains("network"); n != nullptr && !n->is_null()) {
         if (n->is_bool()) {
             out.network = n->get_bool();
         } else {
-            errors.push_back(bool_type(body_loc({"network"}), *n));
+            errors.add(bool_type(body_loc({"network"}), *n));
         }
     }
     if (!errors.empty()) return validation_error(std::move(errors));
@@ -231,7 +235,7 @@ ApiResult<sandbox::RunRequest> parse_execute_body(std::string_view content_type,
                                                   std::string request_id) {
     if (body.empty()) return validation_error({missing(body_loc(), nullptr)});
     if (!is_json_content_type(content_type)) {
-        return validation_error({model_attributes_type(json::string(sanitize_output(body)))});
+        return validation_error({model_attributes_type(body)});
     }
     auto parsed = parse_json_body(body);
     if (!parsed) return parsed.error();

@@ -104,7 +104,8 @@ sys::SysError bind_error(const boost::system::error_code& ec, const config::Conf
 Server::Server(asio::io_context& io, const config::Config& cfg, Handler handler)
     : io_(io),
       cfg_(cfg),
-      shared_(std::make_shared<SessionShared>(cfg.max_connections)),
+      shared_(std::make_shared<SessionShared>(cfg.max_connections,
+                                              cfg.effective_max_buffered_body_bytes())),
       acceptor_(asio::make_strand(io)) {
     shared_->handler = std::move(handler);
     shared_->header_timeout = cfg.http_header_timeout;
