@@ -1,7 +1,6 @@
 // BodyParser: hands large bodies to the pool and awaits the result in the session coroutine.
 #include "api/body_parser.h"
 
-#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -41,11 +40,7 @@ asio::awaitable<Parsed> BodyParser::parse(std::string content_type, std::string 
     // The task owns its inputs, so nothing it reads lives in the awaiting frame.
     auto task = [type = std::move(content_type), text = std::move(body), &cfg,
                  id = std::move(request_id)]() mutable -> asio::awaitable<Parsed> {
-        Parsed parsed = parse_execute_body(type, text, cfg, std::move(id));
-        // The parse freed a document of up to several times the body's size; without a trim
-        // glibc keeps most of it mapped in this thread's arena long after the request.
-        ::malloc_trim(0);
-        co_return parsed;
+        co_return parse_execute_body(type, text, cfg, std::move(id));
     };
     co_return co_await asio::co_spawn(pool_.get_executor(), std::move(task), asio::use_awaitable);
 }

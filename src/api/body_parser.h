@@ -32,10 +32,8 @@ class BodyParser {
 
     // parse_execute_body(content_type, body, cfg, request_id): inline for a small body; for
     // one of kOffloadBodyBytes or more on the pool, resuming the caller on its own executor
-    // when done, after the heap's free memory is returned to the system (malloc_trim: the
-    // document of a large body is several times its size). `cfg` must outlive the call. A
-    // cancelled caller still waits for the parse (bounded by MAX_BODY_SIZE), whose result is
-    // then dropped.
+    // when done. `cfg` must outlive the call. A cancelled caller still waits for the parse
+    // (bounded by MAX_BODY_SIZE), whose result is then dropped.
     [[nodiscard]] boost::asio::awaitable<ApiResult<sandbox::RunRequest>> parse(
         std::string content_type, std::string body, const config::Config& cfg,
         std::string request_id);

@@ -2,6 +2,7 @@
 the server's RSS stays under a stated bound during the attack and comes back near its baseline
 after, and /health (probed from another process) answers within 100 ms meanwhile."""
 import json
+import os
 import select
 import socket
 import subprocess
@@ -103,7 +104,15 @@ def numbers_body(size):
     return head + b"".join(parts) + tail, n + 1
 
 
+def as_remote_client():
+    """Lowers the calling thread's CPU priority (Linux: nice is per thread). The attack's own
+    client work (copying 63 MiB bodies into sockets) would otherwise compete with the server
+    for this host's cores, which a remote attacker's does not."""
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
 def post_raw(port, body, out):
+    as_remote_client()
     with socket.create_connection(("127.0.0.1", port), timeout=120) as s:
         s.sendall(b"POST /execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body))
@@ -146,6 +155,7 @@ def stalled_upload(port, size, payload, outcome):
     """Sends a head for `size` bytes and `payload` (all but the last byte), watching for an
     answer meanwhile; records what the server did: 503, "dropped" (closed without an answer)
     or "held" (still open HOLD_S after the last byte sent)."""
+    as_remote_client()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall(b"POST /execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                   b"Content-Length: %d\r\n\r\n" % size)
