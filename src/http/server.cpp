@@ -63,14 +63,7 @@ class AdmissionLog {
 
 // co_spawn completion: the only place an exception escaping a session or the accept loop lands.
 void log_coroutine_end(std::string_view what, const std::exception_ptr& e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        log::error(what, {{"error", ex.what()}});
-    } catch (...) {
-        log::error(what, {{"error", "unknown exception"}});
-    }
+    if (e) log::error(what, {{"error", log::describe(e)}});
 }
 
 asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor,

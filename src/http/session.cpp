@@ -1,14 +1,10 @@
-// One connection: read with deadlines and limits, call the handler raced against disconnect.
+// One connection, reading side: requests read with deadlines, limits and the body budget.
 #include "http/session.h"
-
-#include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -17,13 +13,12 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <cerrno>
-#include <exception>
 #include <functional>
 #include <optional>
 #include <string>
 
 #include "http/framing.h"
+#include "http/session_impl.h"
 #include "log/log.h"
 
 namespace sbx::http {
@@ -50,53 +45,20 @@ constexpr auto kBodyBudgetRetryAfter = std::chrono::seconds(2);
 
 }  // namespace
 
-class Session {
-   public:
-    Session(tcp::socket socket, std::shared_ptr<SessionShared> shared)
-        : stream_(std::move(socket)), shared_(std::move(shared)) {}
-    ~Session() {
-        shared_->bodies.release(connection_);
-        shared_->connections.close(connection_);
-    }
-    Session(const Session&) = delete;
-    Session& operator=(const Session&) = delete;
+Session::Session(tcp::socket socket, std::shared_ptr<SessionShared> shared)
+    : stream_(std::move(socket)), shared_(std::move(shared)) {
+    boost::system::error_code ignored;
+    peer_ = stream_.socket().remote_endpoint(ignored);
+}
 
-    // `close` closes this session from any thread (the table's eviction, the budget's drop).
-    void set_connection(ConnectionTable::Id id, std::function<void()> close) {
-        connection_ = id;
-        close_ = std::move(close);
-    }
-    [[nodiscard]] tcp::socket::executor_type executor() { return stream_.socket().get_executor(); }
+Session::~Session() {
+    shared_->bodies.release(connection_);
+    shared_->connections.close(connection_);
+}
 
-    asio::awaitable<void> run();
-
-    // On the session's strand: the table gave its place to a new connection, or the budget
-    // dropped this body. Closing the socket ends the pending read, and with it the session.
-    void evict() { stream_.close(); }
-
-   private:
-    using Parser = bhttp::request_parser<bhttp::string_body>;
-
-    asio::awaitable<bool> wait_for_bytes();
-    asio::awaitable<std::optional<Request>> read_request();
-    asio::awaitable<bool> read_head(Parser& parser);
-    asio::awaitable<bool> read_body(Parser& parser);
-    asio::awaitable<bool> reserve_body(std::uint64_t bytes);
-    asio::awaitable<void> on_head_problem(HeadProblem problem);
-    asio::awaitable<void> on_read_error(const boost::system::error_code& ec);
-    asio::awaitable<std::optional<Response>> handle(Request request);
-    asio::awaitable<Response> call_handler(Request request, std::string id);
-    asio::awaitable<void> wait_client_gone();
-    asio::awaitable<bool> write(Response& res);
-    asio::awaitable<void> answer_and_close(Response res, std::string_view reason);
-    std::string new_request_id() { return std::to_string(shared_->next_request_id++); }
-
-    beast::tcp_stream stream_;
-    beast::flat_buffer buffer_;
-    std::shared_ptr<SessionShared> shared_;
-    ConnectionTable::Id connection_ = 0;  // 0 until admitted (close(0) is a no-op)
-    std::function<void()> close_;
-};
+void Session::evict() {
+    if (!taken_over_) stream_.close();
+}
 
 asio::awaitable<void> Session::run() {
     for (bool first = true;; first = false) {
@@ -104,20 +66,7 @@ asio::awaitable<void> Session::run() {
         if (!first && !co_await wait_for_bytes()) co_return;
         std::optional<Request> request = co_await read_request();
         if (!request) co_return;  // an error was answered, or the client left
-        bool keep_alive = request->keep_alive();
-        bool head = request->method() == bhttp::verb::head;
-        unsigned version = request->version();
-        std::optional<Response> res = co_await handle(std::move(*request));
-        shared_->bodies.release(connection_);
-        if (!res) co_return;  // client gone: handler cancelled, nothing to write
-        res->version(version);
-        res->keep_alive(keep_alive);
-        if (head) {
-            auto length = res->body().size();
-            res->body().clear();
-            res->content_length(length);
-        }
-        if (!co_await write(*res) || !keep_alive) co_return;
+        if (!co_await serve(std::move(*request))) co_return;
     }
 }
 
@@ -297,65 +246,6 @@ asio::awaitable<void> Session::answer_and_close(Response res, std::string_view r
         if (rec) break;
     }
     stream_.socket().close(ec);
-}
-
-asio::awaitable<std::optional<Response>> Session::handle(Request request) {
-    using asio::experimental::awaitable_operators::operator||;
-    std::string id = new_request_id();
-    request.set(kRequestIdHeader, id);
-    auto result = co_await (call_handler(std::move(request), id) || wait_client_gone());
-    if (result.index() == 1) {
-        log::debug("client disconnected during request", {{"req", id}});
-        co_return std::nullopt;
-    }
-    Response res = std::move(std::get<0>(result));
-    res.set(kRequestIdHeader, id);
-    co_return res;
-}
-
-// The request boundary: an exception from the handler becomes a 500 and an error log line.
-asio::awaitable<Response> Session::call_handler(Request request, std::string id) {
-    std::exception_ptr failure;
-    try {
-        co_return co_await shared_->handler(std::move(request));
-    } catch (...) {
-        failure = std::current_exception();
-    }
-    auto state = co_await asio::this_coro::cancellation_state;
-    if (state.cancelled() != asio::cancellation_type::none) {
-        std::rethrow_exception(failure);  // we lost the race to a disconnect; nobody reads this
-    }
-    std::string what = "unknown exception";
-    try {
-        std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-        what = e.what();
-    } catch (...) {
-        what = "unknown exception";
-    }
-    log::error("request failed", {{"req", id}, {"error", what}});
-    co_return detail_response(bhttp::status::internal_server_error, "Internal server error");
-}
-
-// Completes when the peer has closed or reset the connection (readable + MSG_PEEK == 0).
-asio::awaitable<void> Session::wait_client_gone() {
-    auto& socket = stream_.socket();
-    for (;;) {
-        auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, kToken);
-        if (ec) co_return;  // cancelled (the handler finished) or a socket error
-        char byte = 0;
-        ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n == 0) co_return;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) co_return;
-        if (n > 0) {
-            // A pipelined next request: we cannot watch further without consuming it; wait
-            // until the handler finishes (this branch is then cancelled).
-            asio::steady_timer forever(socket.get_executor(),
-                                       asio::steady_timer::time_point::max());
-            co_await forever.async_wait(kToken);
-            co_return;
-        }
-    }
 }
 
 asio::awaitable<bool> Session::write(Response& res) {

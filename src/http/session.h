@@ -11,6 +11,7 @@
 #include "http/body_budget.h"
 #include "http/connection_table.h"
 #include "http/message.h"
+#include "http/reply.h"
 #include "log/throttle.h"
 
 namespace sbx::http {

@@ -43,10 +43,25 @@ void append_value(std::string& out, std::string_view v) {
 
 }  // namespace
 
+std::string describe(const std::exception_ptr& e) {
+    if (!e) return {};
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
 void set_level(Level level) { g_level.store(level); }
 bool enabled(Level level) { return static_cast<int>(level) >= static_cast<int>(g_level.load()); }
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
+    write(level, event, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void write(Level level, std::string_view event, std::span<const Field> fields) {
     if (!enabled(level)) return;
     auto now = std::chrono::system_clock::now();
     std::time_t secs = std::chrono::system_clock::to_time_t(now);

@@ -1,7 +1,9 @@
 // Logging facade: one key=value line per event on stderr; thread-safe.
 #pragma once
 
+#include <exception>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,12 @@ void set_level(Level level);
 
 // ts=... level=info event="run finished" req=12 box=3 verdict=ok ...
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+// The same, for fields assembled at run time (a request's log line).
+void write(Level level, std::string_view event, std::span<const Field> fields);
+
+// What an exception says, for a log field: what() of a std::exception, else "unknown exception"
+// (and "" for a null pointer).
+[[nodiscard]] std::string describe(const std::exception_ptr& e);
 
 inline void debug(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::debug, e, f); }
 inline void info(std::string_view e, std::initializer_list<Field> f = {}) { write(Level::info, e, f); }

@@ -60,6 +60,8 @@ class ServerTest : public ::testing::Test {
    protected:
     // Settings a test fixture changes before the server starts.
     virtual void configure() {}
+    // The handler the server runs: the API's, unless a fixture adds routes of its own.
+    virtual Handler handler() { return api::make_handler(service, cfg); }
 
     void SetUp() override {
         cfg.host = "127.0.0.1";
@@ -70,7 +72,7 @@ class ServerTest : public ::testing::Test {
         cfg.http_idle_timeout = 1s;
         cfg.max_connections = 4;
         configure();
-        server = std::make_unique<Server>(io, cfg, api::make_handler(service, cfg));
+        server = std::make_unique<Server>(io, cfg, handler());
         auto bound = server->start();
         ASSERT_TRUE(bound);
         port = *bound;
