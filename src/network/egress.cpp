@@ -42,6 +42,8 @@ sys::Result<EgressRules> rules_from_config(const config::Config& cfg, std::strin
     }
     r.bandwidth_bytes = cfg.network_bandwidth_bytes;
     r.max_connections = cfg.network_max_connections;
+    r.new_connections_rate = cfg.network_new_connections_rate;
+    r.new_connections_burst = cfg.network_new_connections_burst;
     return r;
 }
 
@@ -70,10 +72,10 @@ sys::Result<std::unique_ptr<Egress>> Egress::start(const config::Config& cfg) {
     return std::unique_ptr<Egress>(new Egress(std::move(fw), std::move(gids), std::move(slirp)));
 }
 
-sys::Result<SlirpLink> Egress::link(int run_pidfd) {
+sys::Result<SlirpLink> Egress::link(int run_pidfd, std::span<const int> run_groups) {
     auto gid = gids_->acquire();
     if (!gid) return sys::SysError{sys::Step::network_start, EAGAIN, "every egress gid is in use"};
-    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid), reaper_);
+    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid), reaper_, run_groups);
 }
 
 std::string Egress::describe() const {

@@ -36,9 +36,9 @@ public:
     // left) and checks slirp4netns is there. Errors: Step::firewall / network_start.
     [[nodiscard]] static sys::Result<std::unique_ptr<Egress>> start(const config::Config& cfg);
 
-    // Starts the stack of one run (see SlirpLink::start). Errors: Step::network_start when
-    // every gid is in use; the steps of SlirpLink::start.
-    [[nodiscard]] sys::Result<SlirpLink> link(int run_pidfd);
+    // Starts the stack of one run, in the run's cgroups (see SlirpLink::start). Errors:
+    // Step::network_start when every gid is in use; the steps of SlirpLink::start.
+    [[nodiscard]] sys::Result<SlirpLink> link(int run_pidfd, std::span<const int> run_groups);
 
     [[nodiscard]] std::string describe() const;
 
