@@ -19,8 +19,8 @@ private:
 
 }  // namespace
 
-sys::Result<std::unique_ptr<pool::RunNetwork>> EgressLinks::attach(int run_pidfd,
-                                                                   std::span<const int> run_groups) {
+sys::Result<std::unique_ptr<pool::RunNetwork>> EgressLinks::attach(
+    int run_pidfd, std::span<const int> run_groups) {
     SBX_TRY(auto link, egress_.link(run_pidfd, run_groups));
     return std::unique_ptr<pool::RunNetwork>(std::make_unique<SlirpRunNetwork>(std::move(link)));
 }

@@ -92,7 +92,9 @@ std::vector<std::string> output_rules(const EgressRules& r, const std::string& g
     set_of(v6, blocked_ipv6());
     out.push_back(v6 + " goto deny");
     std::string ports;
-    for (const auto p : blocked_tcp_ports()) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+    for (const auto p : blocked_tcp_ports()) {
+        ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+    }
     out.push_back("tcp dport { " + ports + " } goto deny");
     out.emplace_back("goto out_new");
     return out;

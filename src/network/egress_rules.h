@@ -47,8 +47,8 @@ struct EgressRules {
 // Conntrack timeouts (seconds) for the stacks' connections, shorter than the kernel's for
 // closing and unanswered ones: how long a run's closed connections stay in the host's table
 // (TIME_WAIT would otherwise hold each for 120 s, uncounted by the per-run limit).
-inline constexpr unsigned kClosedTcpTimeoutS = 10;  // time_wait, close
-inline constexpr unsigned kClosingTcpTimeoutS = 30;  // syn_sent, syn_recv, fin_wait, close_wait, last_ack
+inline constexpr unsigned kClosedTcpTimeoutS = 10;   // time_wait, close
+inline constexpr unsigned kClosingTcpTimeoutS = 30;  // syn_*, fin_wait, close_wait, last_ack
 inline constexpr unsigned kUnrepliedUdpTimeoutS = 10;
 inline constexpr unsigned kRepliedUdpTimeoutS = 30;
 

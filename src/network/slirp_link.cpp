@@ -33,7 +33,15 @@ sys::Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
 
 // The child's exit status tells the parent which step failed (the child cannot log).
 enum ChildFailure : int {
-    kSetnsRun = 101, kOpenNs, kSetnsHost, kDupFds, kSetIds, kExec, kJoinGroup, kMountNs };
+    kSetnsRun = 101,
+    kOpenNs,
+    kSetnsHost,
+    kDupFds,
+    kSetIds,
+    kExec,
+    kJoinGroup,
+    kMountNs
+};
 
 [[noreturn]] void fail(ChildFailure f) { ::_exit(f); }
 
@@ -94,7 +102,9 @@ struct ChildArgs {
     }
     if (raw(SYS_close_range, kExitFd + 1, ~0U, 0) != 0) fail(kDupFds);
     // Root, but in a group of its own and none other: what the firewall table matches.
-    if (raw(SYS_setgroups, 0, 0) != 0 || raw(SYS_setresgid, a.gid, a.gid, a.gid) != 0) fail(kSetIds);
+    if (raw(SYS_setgroups, 0, 0) != 0 || raw(SYS_setresgid, a.gid, a.gid, a.gid) != 0) {
+        fail(kSetIds);
+    }
     raw(SYS_execve, reinterpret_cast<long>(a.program), reinterpret_cast<long>(a.argv),
         reinterpret_cast<long>(a.envp));
     fail(kExec);

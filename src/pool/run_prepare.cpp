@@ -89,7 +89,8 @@ asio::awaitable<Result<void>> await_link(RunNetwork& link, std::chrono::millisec
 
 // Starts the run's link with its process in the run's group: the stack's CPU, memory and
 // pids count against the run's limits, and it dies with the group.
-Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run, RunNetworkFactory& network) {
+Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run,
+                                                RunNetworkFactory& network) {
     std::vector<UniqueFd> join;
     if (run.group != nullptr) {
         SBX_TRY(join, run.group->procs_fds());

@@ -217,7 +217,8 @@ TEST(NetworkSlirpLink, LeavesTheHostsSharedMountsAlone) {
     auto pool = std::make_shared<GidPool>(2504096, 1);
     {
         NetnsChild child;
-        auto link = SlirpLink::start(SlirpOptions{}, child.pidfd.get(), std::move(*pool->acquire()));
+        auto link =
+            SlirpLink::start(SlirpOptions{}, child.pidfd.get(), std::move(*pool->acquire()));
         ASSERT_TRUE(link) << link.error().render();
         ASSERT_TRUE(wait_readable(link->ready_fd(), 5000));
         char c = 0;

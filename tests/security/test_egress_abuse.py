@@ -8,7 +8,6 @@ sink on port 9), a mail relay on 198.18.7.2 (a blocked range) that NETWORK_ALLOW
 only, and a private one on 10.232.0.2 that NETWORK_ALLOW opens whole (a CIDR). Nothing
 leaves this machine.
 """
-import json
 import os
 import threading
 import time
