@@ -43,16 +43,18 @@ public:
     [[nodiscard]] std::string describe() const;
 
 private:
-    Egress(Firewall fw, std::shared_ptr<GidPool> gids, SlirpOptions slirp)
+    Egress(Firewall fw, std::shared_ptr<GidPool> gids, SlirpOptions slirp, std::string limits)
         : firewall_(std::move(fw)),
           gids_(std::move(gids)),
           slirp_(std::move(slirp)),
-          reaper_(std::make_shared<LinkReaper>()) {}
+          reaper_(std::make_shared<LinkReaper>()),
+          limits_(std::move(limits)) {}
 
     Firewall firewall_;  // destroyed last: after every stack is gone
     std::shared_ptr<GidPool> gids_;
     SlirpOptions slirp_;
     std::shared_ptr<LinkReaper> reaper_;
+    std::string limits_;  // the per-run limits, for describe()
 };
 
 }  // namespace sbx::network
