@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from deploylib import (CGROUP_PREFIX, ROOT, UID_BASE, execute, free_port, get_json, log, sh,
+from deploylib import (CGROUP_PREFIX, ROOT, UID_BASE, execute, free_port, log, sh,
                        the_deb, wait_healthy)
 
 CACHE = os.environ["PYSANDBOX_DEPLOY_CACHE"]
