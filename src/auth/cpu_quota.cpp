@@ -20,14 +20,7 @@ CpuQuota::CpuQuota(store::Repository& repository, asio::any_io_executor blocking
 
 CpuQuota::~CpuQuota() { stop(); }
 
-std::string CpuQuota::utc_day(system_clock::time_point t) {
-    std::time_t secs = system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-    return buf;
-}
+std::string CpuQuota::utc_day(system_clock::time_point t) { return store::utc_day(t); }
 
 void CpuQuota::start() {
     syncer_ = std::make_unique<store::PeriodicTask>(blocking_, options_.sync_interval,

@@ -50,6 +50,14 @@ void RateLimiter::sweep_locked(TimePoint now) {
     // A full bucket behaves like a new one, and an expired reservoir holds nothing.
     std::erase_if(buckets_, [&](const auto& kv) { return kv.second.full(now); });
     std::erase_if(reservoirs_, [&](const auto& kv) { return now >= kv.second.expires; });
+    const std::size_t keep = options_.max_buckets - options_.max_buckets / 10;
+    while (buckets_.size() > keep) buckets_.erase(buckets_.begin());
+    while (reservoirs_.size() > keep) reservoirs_.erase(reservoirs_.begin());
+}
+
+std::size_t RateLimiter::buckets() const {
+    std::lock_guard lock(mu_);
+    return buckets_.size();
 }
 
 LimitDecision RateLimiter::acquire_local(const std::string& subject, RateSpec spec) {

@@ -25,7 +25,10 @@ struct RateSpec {
 };
 
 struct RateLimiterOptions {
-    std::size_t max_buckets = 100'000;  // full (idle) buckets are forgotten past this
+    // Buckets kept: past this, full (idle) ones are forgotten; if all are in use, the rest is
+    // cut to 90% (a forgotten subject starts again with a full bucket: memory stays bounded
+    // however many client addresses show up).
+    std::size_t max_buckets = 100'000;
     // Shared mode: tokens taken from the shared bucket in one round trip (rate x this, at least
     // 1, at most half the burst) and kept locally at most `reservoir_ttl`. Unused ones expire:
     // replicas may admit less than the rate together, never more.
@@ -52,6 +55,7 @@ class RateLimiter {
     LimitDecision acquire_local(const std::string& subject, RateSpec spec);
 
     [[nodiscard]] bool shared() const { return repository_ != nullptr; }
+    [[nodiscard]] std::size_t buckets() const;
     // Non-empty while the shared buckets cannot be reached (for /health).
     [[nodiscard]] std::string degraded_reason() const;
 

@@ -20,14 +20,45 @@ std::unique_ptr<Database> make_database(const StoreOptions& o) {
         "sqlite:" + file.string());
 }
 
+// What the operator can do about an error at start.
+std::string_view hint(StoreErrc code) {
+    switch (code) {
+        case StoreErrc::corrupt:
+            return "the file is left as it is: restore it from a backup, or move it away to "
+                   "start with an empty store";
+        case StoreErrc::read_only:
+            return "pysandbox must be able to write the file and its directory (it keeps -wal "
+                   "and -shm files beside it)";
+        case StoreErrc::unavailable:
+            return "is the database server running, and DATABASE_URL right?";
+        case StoreErrc::schema_too_new:
+        case StoreErrc::invalid:
+        case StoreErrc::conflict:
+        case StoreErrc::not_found:
+        case StoreErrc::internal:
+            return "";
+    }
+    return "";
+}
+
 }  // namespace
 
-Result<Store> open_store(const StoreOptions& options) {
-    if (options.database_url.empty()) STORE_TRY_VOID(make_state_dir(options.state_dir));
+Result<Store> open_store(const StoreOptions& given) {
+    StoreOptions options = given;
+    std::error_code ec;
+    if (options.database_url.empty()) {
+        auto absolute = std::filesystem::absolute(options.state_dir, ec);
+        if (!ec) options.state_dir = absolute.lexically_normal();
+        STORE_TRY_VOID(make_state_dir(options.state_dir));
+    }
     Store s;
     s.database = make_database(options);
     auto fail = [&](StoreError e) {
-        e.message = s.database->description() + ": " + e.message;
+        // SQLite's messages name the file already; PostgreSQL's do not name the database.
+        if (s.database->dialect() == Dialect::postgres) {
+            e.message = s.database->description() + ": " + e.message;
+        }
+        if (auto h = hint(e.code); !h.empty()) e.message += ": " + std::string(h);
         return e;
     };
     auto migrated = migrate(*s.database);

@@ -1,12 +1,24 @@
 // Store records: names of the enums as stored, and the clock.
 #include "store/types.h"
 
+#include <cstdio>
+#include <ctime>
+
 namespace sbx::store {
 
 TimeUs now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
+}
+
+std::string utc_day(std::chrono::system_clock::time_point t) {
+    std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    return buf;
 }
 
 std::string_view to_string(Role r) noexcept { return r == Role::admin ? "admin" : "user"; }

@@ -12,6 +12,8 @@ namespace sbx::store {
 // Times are microseconds since the Unix epoch (UTC), as stored in both engines.
 using TimeUs = std::int64_t;
 TimeUs now_us();
+// The UTC day of a time, "2026-12-06" (CPU quotas count per UTC day).
+std::string utc_day(std::chrono::system_clock::time_point t);
 
 enum class Role : std::uint8_t { user, admin };
 std::string_view to_string(Role r) noexcept;

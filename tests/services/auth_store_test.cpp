@@ -106,7 +106,8 @@ TEST_P(AuthStore, NewKeysAreFoundAndInvalidFloodsStayOffTheDatabase) {
     CountingRepository counting(db());
     auth::KeyCacheOptions o;
     o.refresh_interval = 1h;  // only the miss path can find new keys here
-    auth::KeyCache cache(counting, pool_.get_executor(), o);
+    auto now = std::chrono::steady_clock::now();
+    auth::KeyCache cache(counting, pool_.get_executor(), o, [&] { return now; });
     ASSERT_TRUE(cache.start());
     const auto bob = add_key(repo(), "bob");  // made after the cache read the keys
     auto found = run_on(io_, cache.authenticate(bob));
@@ -136,6 +137,17 @@ TEST_P(AuthStore, NewKeysAreFoundAndInvalidFloodsStayOffTheDatabase) {
     EXPECT_EQ(counting.lookups.load(), 2);  // bob once, the ghost id once (then remembered)
     EXPECT_LT(valid_worst, 5ms);
     EXPECT_EQ(cache.status().refused, 10000u);
+    // A missing id is remembered for negative_ttl only: a key made later under that id
+    // (here: the ghost, stored now) is found once it expired.
+    store::KeyRecord late;
+    late.id = ghost.id;
+    late.name = "late";
+    late.key_hash = ghost.hash;
+    ASSERT_TRUE(repo().create_key(late));
+    EXPECT_FALSE(run_on(io_, cache.authenticate(ghost.text)).identity);
+    now += o.negative_ttl + 1ms;
+    EXPECT_TRUE(run_on(io_, cache.authenticate(ghost.text)).identity);
+    EXPECT_EQ(counting.lookups.load(), 3);
     cache.stop();
 }
 

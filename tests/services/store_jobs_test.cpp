@@ -62,7 +62,9 @@ TEST_P(Jobs, WorkersNeverShareALease) {
 
 TEST_P(Jobs, AnExpiredLeaseIsTakenAgainWithOneMoreAttempt) {
     const store::TimeUs t0 = 5'000'000;
-    ASSERT_TRUE(repo().create_jobs(std::vector{make_job(1, "k", 0)}));
+    auto big = make_job(1, "k'; DROP TABLE jobs; --", 0);
+    big.request += std::string(8 << 20, '\0') + "\xff\xfe'\"";  // any bytes, 8 MiB
+    ASSERT_TRUE(repo().create_jobs(std::vector{big}));
     auto first = repo().lease_jobs("dead-replica", 10, 1'000'000, t0).value();
     ASSERT_EQ(first.size(), 1u);
     EXPECT_TRUE(repo().lease_jobs("other", 10, 1'000'000, t0 + 999'999).value().empty());
@@ -71,13 +73,14 @@ TEST_P(Jobs, AnExpiredLeaseIsTakenAgainWithOneMoreAttempt) {
     EXPECT_EQ(second[0].attempts, 2);
     EXPECT_EQ(second[0].lease_owner, "other");
     EXPECT_EQ(second[0].request, first[0].request);
+    EXPECT_EQ(first[0].request, big.request);
     // The first owner lost it: it can neither renew nor finish.
     EXPECT_FALSE(repo().renew_job_lease(second[0].id, "dead-replica", t0 + 9'000'000).value());
     EXPECT_FALSE(repo().finish_job(second[0].id, "dead-replica", JobState::done, "x", t0).value());
     EXPECT_TRUE(repo().renew_job_lease(second[0].id, "other", t0 + 9'000'000).value());
     const std::string result("{\"stdout\":\"1\\n\"}\0", 17);
     EXPECT_TRUE(repo().finish_job(second[0].id, "other", JobState::done, result, t0 + 2).value());
-    auto done = repo().get_job(second[0].id, std::string("k")).value();
+    auto done = repo().get_job(second[0].id, std::string("k'; DROP TABLE jobs; --")).value();
     ASSERT_TRUE(done);
     EXPECT_EQ(done->state, JobState::done);
     EXPECT_EQ(done->result, result);
