@@ -15,12 +15,16 @@ namespace {
 namespace asio = boost::asio;
 using TimePoint = TokenBucket::Clock::time_point;
 
-std::string rate_detail(const RateSpec& s) {
+}  // namespace
+
+std::string RateLimiter::rate_detail(const RateSpec& s) {
     char buf[160];
     std::snprintf(buf, sizeof buf, "Rate limit exceeded: %g requests per second (burst %g)",
                   s.rate_per_s, std::floor(s.burst));
     return buf;
 }
+
+namespace {
 
 RateLimitValues values_of(const RateSpec& s, double tokens) {
     return RateLimitValues{static_cast<std::uint64_t>(std::floor(s.burst)),
@@ -84,9 +88,13 @@ std::optional<LimitDecision> RateLimiter::from_reservoir(const std::string& subj
     const auto now = clock_();
     std::lock_guard lock(mu_);
     auto it = reservoirs_.find(subject);
-    if (it == reservoirs_.end() || it->second.tokens <= 0 || now >= it->second.expires) {
-        return std::nullopt;
+    if (it == reservoirs_.end()) return std::nullopt;
+    if (now < it->second.blocked_until) {
+        const std::chrono::duration<double> wait = it->second.blocked_until - now;
+        return LimitDecision::refuse(LimitKind::rate, ceil_seconds(wait.count()),
+                                     values_of(spec, it->second.shared_left), rate_detail(spec));
     }
+    if (it->second.tokens <= 0 || now >= it->second.expires) return std::nullopt;
     --it->second.tokens;
     auto v = values_of(spec, it->second.shared_left + static_cast<double>(it->second.tokens));
     return LimitDecision::allow(v);
@@ -110,13 +118,16 @@ LimitDecision RateLimiter::shared_decision(const std::string& subject, const Rat
     std::lock_guard lock(mu_);
     degraded_.clear();
     auto v = values_of(spec, grant->tokens_left);
-    if (grant->granted < 1) {
-        return LimitDecision::refuse(LimitKind::rate,
-                                     ceil_seconds((1 - grant->tokens_left) / spec.rate_per_s), v,
-                                     rate_detail(spec));
-    }
     if (reservoirs_.size() >= options_.max_buckets) sweep_locked(now);
     auto& r = reservoirs_[subject];
+    if (grant->granted < 1) {
+        const double wait = (1 - grant->tokens_left) / spec.rate_per_s;
+        r.blocked_until = now + std::chrono::duration_cast<TokenBucket::Clock::duration>(
+                                    std::chrono::duration<double>(wait));
+        r.shared_left = grant->tokens_left;
+        r.expires = std::max(r.expires, r.blocked_until);  // kept by sweeps while it blocks
+        return LimitDecision::refuse(LimitKind::rate, ceil_seconds(wait), v, rate_detail(spec));
+    }
     if (now >= r.expires) r.tokens = 0;
     r.tokens += grant->granted - 1;  // one is this request's
     r.expires = now + options_.reservoir_ttl;

@@ -64,10 +64,15 @@ class RateLimiter {
         std::int64_t tokens = 0;
         TokenBucket::Clock::time_point expires;
         double shared_left = 0;  // tokens the shared bucket had at the last take
+        // Refused by the shared bucket: no token can be there before this, so requests until
+        // then are refused here, without a round trip (a flooding key costs the database
+        // nothing more).
+        TokenBucket::Clock::time_point blocked_until;
     };
     LimitDecision shared_decision(const std::string& subject, const RateSpec& spec,
                                   const store::Result<store::RateGrant>& grant);
     std::optional<LimitDecision> from_reservoir(const std::string& subject, const RateSpec& spec);
+    static std::string rate_detail(const RateSpec& s);
     void sweep_locked(TokenBucket::Clock::time_point now);
 
     store::Repository* repository_ = nullptr;

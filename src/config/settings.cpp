@@ -183,6 +183,9 @@ void add_user_settings(std::vector<Setting>& s) {
     s.push_back(cpu_seconds("ANON_CPU_PER_DAY",
                             "CPU-seconds per UTC day per client address without a key (0 = off)",
                             &Config::anon_cpu_per_day));
+}
+
+void add_store_settings(std::vector<Setting>& s) {
     s.push_back(path("STATE_DIR", "directory of the SQLite database (created with mode 0700)",
                      &Config::state_dir));
     s.push_back(Setting{"DATABASE_URL", "postgresql://user:password@host/db (empty = SQLite in STATE_DIR)",
@@ -347,6 +350,7 @@ std::vector<Setting> make_settings() {
                        std::array{std::pair{std::string_view{"text"}, LogFormat::text},
                                   std::pair{std::string_view{"json"}, LogFormat::json}}));
     add_user_settings(s);
+    add_store_settings(s);
     return s;
 }
 

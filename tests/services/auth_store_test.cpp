@@ -25,7 +25,14 @@ class CountingRepository : public store::SqlRepository {
         ++lookups;
         return SqlRepository::get_key(id);
     }
+    store::Result<store::RateGrant> take_rate_tokens(const std::string& bucket, double rate,
+                                                     double burst, std::int64_t want,
+                                                     std::optional<store::TimeUs> now) override {
+        ++takes;
+        return SqlRepository::take_rate_tokens(bucket, rate, burst, want, now);
+    }
     std::atomic<int> lookups{0};
+    std::atomic<int> takes{0};
 };
 
 std::string add_key(store::Repository& repo, const std::string& name,
@@ -207,6 +214,26 @@ TEST_P(AuthStore, SharedRateLimitersTogetherStayWithinTheRate) {
     EXPECT_GE(allowed, 20 * 1.5 * 0.7);
     EXPECT_GT(refused, 0);
     EXPECT_TRUE(one.degraded_reason().empty()) << one.degraded_reason();
+}
+
+TEST_P(AuthStore, AFloodingKeyIsRefusedWithoutRoundTrips) {
+    CountingRepository counting(db());
+    auto now = std::chrono::steady_clock::now();
+    auth::RateLimiter limiter(counting, pool_.get_executor(), {}, [&] { return now; });
+    const auth::RateSpec spec{1, 1};
+    EXPECT_TRUE(run_on(io_, limiter.acquire("key:flood", spec)).allowed);
+    for (int i = 0; i < 1000; ++i) {
+        auto d = run_on(io_, limiter.acquire("key:flood", spec));
+        ASSERT_FALSE(d.allowed);
+        EXPECT_EQ(d.retry_after_s, 1u);
+    }
+    // One take for the token, one for the first refusal: the rest were refused from memory
+    // until the earliest time a token can be back.
+    EXPECT_EQ(counting.takes.load(), 2);
+    std::this_thread::sleep_for(1100ms);  // the database's clock refills the shared bucket
+    now += 1100ms;
+    EXPECT_TRUE(run_on(io_, limiter.acquire("key:flood", spec)).allowed);
+    EXPECT_EQ(counting.takes.load(), 3);
 }
 
 SBX_BOTH_ENGINES(AuthStore);
