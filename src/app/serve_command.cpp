@@ -87,12 +87,7 @@ void raise_fd_limit(const config::Config& cfg) {
 }
 
 void log_spawn_failure(const char* what, const std::exception_ptr& e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        log::error(what, {{"error", ex.what()}});
-    }
+    if (e) log::error(what, {{"error", log::describe(e)}});
 }
 
 }  // namespace

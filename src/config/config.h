@@ -31,6 +31,10 @@ struct Config {
     // MAX_CONNECTIONS: open client connections (1..1000000). When full, a new connection takes
     // the place of the one waiting longest for a request head; if none waits, it is closed.
     unsigned max_connections = 4096;
+    // MAX_BUFFERED_BODY_BYTES: request body bytes held at once, all connections together (0 = an
+    // eighth of physical memory, at least MAX_BODY_SIZE). Beyond it the longest-stalled body
+    // still arriving is dropped, or a new body waits briefly, then gets 503 + Retry-After.
+    std::uint64_t max_buffered_body_bytes = 0;
 
     // --- Request limits (names and meaning of the original service) --------------------------
     int sandbox_timeout_s = 30;               // SANDBOX_TIMEOUT: default run timeout, seconds
@@ -107,6 +111,7 @@ struct Config {
     LogFormat log_format = LogFormat::text;  // LOG_FORMAT: text (key=value) | json (one object)
 
     [[nodiscard]] unsigned effective_max_concurrent_runs() const;
+    [[nodiscard]] std::uint64_t effective_max_buffered_body_bytes() const;
 };
 
 std::string_view to_string(RunMode m);

@@ -242,6 +242,11 @@ std::vector<Setting> make_settings() {
                         "open client connections; when full, the one waiting longest for a "
                         "request head is closed for a new one",
                         &Config::max_connections, 1, 1'000'000));
+    s.push_back(size("MAX_BUFFERED_BODY_BYTES",
+                     "request body bytes held at once by all connections (0 = an eighth of "
+                     "physical memory, at least MAX_BODY_SIZE); beyond it stalled bodies are "
+                     "dropped, then new ones wait up to 5 s and get 503",
+                     &Config::max_buffered_body_bytes, 0, 1024 * kGiB));
     s.push_back(integer("SANDBOX_TIMEOUT", "default run timeout in seconds",
                         &Config::sandbox_timeout_s, 1, 86400));
     s.push_back(integer("MAX_TIMEOUT", "largest timeout a request may ask, seconds",
