@@ -1,6 +1,7 @@
 // Loading the Config from flags, environment, .env and defaults, and validating it.
 #include "config/load.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -67,6 +68,14 @@ unsigned Config::effective_max_concurrent_runs() const {
     if (max_concurrent_runs != 0) return max_concurrent_runs;
     unsigned cores = std::thread::hardware_concurrency();
     return (cores == 0 ? 1 : cores) * 2;
+}
+
+std::uint32_t Config::effective_sandbox_uids() const {
+    if (sandbox_uids != 0) return sandbox_uids;
+    // Holders at once: running runs (and those prepared for them), the stock (PREFORK_RUNS
+    // for each of up to four zygote kind x network settings) and runs still being torn down.
+    const std::uint64_t n = 2ULL * effective_max_concurrent_runs() + 4ULL * prefork_runs + 8;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, kMaxSandboxUids));
 }
 
 std::vector<std::pair<std::string, std::string>> parse_dotenv(const std::string& text,

@@ -100,7 +100,7 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pid
     const pid_t pid = ::fork();
     if (pid < 0) return sys::errno_error(Step::fork, "slirp4netns");
     if (pid == 0) {
-        child(run_pidfd, ready.second.get(), exit_pipe.first.get(), gid.gid(), program.c_str(),
+        child(run_pidfd, ready.second.get(), exit_pipe.first.get(), gid.id(), program.c_str(),
               argv.data(), envp.data());
     }
     auto pidfd = sys::open_pidfd(pid);
