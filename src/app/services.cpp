@@ -20,6 +20,9 @@ void log_quotas(const config::Config& cfg, const pool::RunQuotas& q) {
                            {"last", cfg.sandbox_uid_base + q.uid_count},
                            {"inotify_instances_per_run", q.inotify_instances},
                            {"inotify_watches_per_run", q.inotify_watches},
+                           {"sigpending_per_run", q.sigpending},
+                           {"msgqueue_per_run", q.msgqueue},
+                           {"memlock_per_run", q.memlock},
                            {"socket_bytes_per_run", q.socket_bytes}});
     if (q.inotify_instances == 0) {
         log::warn("runs get no inotify instance: fs.inotify.max_user_instances is below SANDBOX_UIDS "

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <optional>
 
@@ -24,10 +25,25 @@ std::optional<std::uint64_t> read_first(const std::filesystem::path& path) {
     return std::nullopt;
 }
 
-std::uint64_t soft_limit(int resource, std::uint64_t fallback) {
+// The server's soft limit as what one program gets; then raised as far as this process may.
+UserQuota raise_user_quota(int resource, std::uint64_t linux_default) {
+    UserQuota q{linux_default};
     rlimit r{};
-    if (::getrlimit(resource, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return fallback;
-    return r.rlim_cur;
+    if (::getrlimit(resource, &r) != 0) return q;
+    if (r.rlim_cur != RLIM_INFINITY) q.single = r.rlim_cur;
+    const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+    if (::setrlimit(resource, &unlimited) != 0) {  // no CAP_SYS_RESOURCE: up to the hard limit
+        r.rlim_cur = r.rlim_max;
+        if (::setrlimit(resource, &r) != 0) (void)::getrlimit(resource, &r);
+        if (r.rlim_cur != RLIM_INFINITY) q.total = r.rlim_cur;
+    }
+    return q;
+}
+
+// A run's value: what one program gets, but no more than its share of the total.
+std::uint64_t share(const UserQuota& q, std::uint32_t uids) {
+    if (q.total == UINT64_MAX) return q.single;
+    return std::min(q.single, q.total / uids);
 }
 
 }  // namespace
@@ -41,9 +57,9 @@ HostLimits read_host_limits(const std::filesystem::path& proc) {
     if (auto pages = read_first(sys / "net/ipv4/tcp_mem"); pages && page > 0) {
         h.tcp_mem_low_bytes = *pages * static_cast<std::uint64_t>(page);
     }
-    h.sigpending = soft_limit(RLIMIT_SIGPENDING, h.sigpending);
-    h.msgqueue = soft_limit(RLIMIT_MSGQUEUE, h.msgqueue);
-    h.memlock = soft_limit(RLIMIT_MEMLOCK, h.memlock);
+    h.sigpending = raise_user_quota(RLIMIT_SIGPENDING, h.sigpending.single);
+    h.msgqueue = raise_user_quota(RLIMIT_MSGQUEUE, h.msgqueue.single);
+    h.memlock = raise_user_quota(RLIMIT_MEMLOCK, h.memlock.single);
     return h;
 }
 
@@ -55,9 +71,9 @@ RunQuotas plan_run_quotas(const config::Config& cfg, const HostLimits& host) {
     q.inotify_instances = host.inotify_instances / q.uid_count;
     q.inotify_watches = host.inotify_watches / q.uid_count;
     q.nproc = cfg.pids_limit;
-    q.sigpending = host.sigpending;
-    q.msgqueue = host.msgqueue;
-    q.memlock = host.memlock;
+    q.sigpending = share(host.sigpending, q.uid_count);
+    q.msgqueue = share(host.msgqueue, q.uid_count);
+    q.memlock = share(host.memlock, q.uid_count);
     // Socket buffers of all runs at once stay under half the host's TCP pressure threshold
     // (tcp_mem[0]), where the kernel starts squeezing every TCP socket of the host; and a run's
     // sockets get at most a quarter of its MEMORY_LIMIT on top of it (v1 counts them apart).

@@ -12,20 +12,29 @@
 
 namespace sbx::pool {
 
-// What the host allows one user, and the server's own rlimits (what a program started by the
-// server's user would get). Read by read_host_limits(); defaults are Linux's.
+// One rlimit-like quota: what a program of the server's user gets (the server's soft limit, or
+// Linux's default for a user when that is unlimited), and the ceiling of the total of all runs.
+struct UserQuota {
+    std::uint64_t single = 0;
+    std::uint64_t total = UINT64_MAX;  // UINT64_MAX: unlimited
+};
+
+// What the host allows one user. Read by read_host_limits(); defaults are Linux's.
 struct HostLimits {
     std::uint64_t inotify_instances = 128;     // fs.inotify.max_user_instances
     std::uint64_t inotify_watches = 8192;      // fs.inotify.max_user_watches
     std::uint64_t tcp_mem_low_bytes = 0;       // net.ipv4.tcp_mem[0] in bytes (0: unknown)
-    std::uint64_t sigpending = 4096;           // RLIMIT_SIGPENDING (soft) of the server
-    std::uint64_t msgqueue = 819200;           // RLIMIT_MSGQUEUE (soft) of the server
-    std::uint64_t memlock = 8ULL << 20;        // RLIMIT_MEMLOCK (soft) of the server
+    UserQuota sigpending{4096};                // RLIMIT_SIGPENDING
+    UserQuota msgqueue{819200};                // RLIMIT_MSGQUEUE
+    UserQuota memlock{8ULL << 20};             // RLIMIT_MEMLOCK
 };
 
-// Reads the host's values from `proc` (/proc/sys/...) and this process's rlimits; a value
-// that cannot be read keeps its default. Unlimited rlimits are replaced by Linux's defaults for
-// an unprivileged user: a run gets a finite quota either way.
+// Reads the host's values from `proc` (/proc/sys/...) and this process's rlimits; a value that
+// cannot be read keeps its default. Call once, before the spawner is forked: it also raises this
+// process's RLIMIT_SIGPENDING, MSGQUEUE and MEMLOCK as far as it may (unlimited with
+// CAP_SYS_RESOURCE, else the soft limit up to the hard one). The spawner inherits them, and a
+// user namespace takes its creator's limits as the ceilings of everything charged to its owner
+// one level up: for the zygotes' namespaces, the totals of all of this server's runs.
 [[nodiscard]] HostLimits read_host_limits(const std::filesystem::path& proc = "/proc");
 
 struct RunQuotas {
@@ -36,7 +45,8 @@ struct RunQuotas {
     // run uid stays within the host's per-user limit that all of this server's runs share.
     std::uint64_t inotify_instances = 0;
     std::uint64_t inotify_watches = 0;
-    // rlimits each run sets for itself before its program starts (per run uid in the kernel).
+    // rlimits each run sets for itself before its program starts (per run uid in the kernel);
+    // where the zygotes' ceiling is finite, a share of it, so that all run uids fit under it.
     std::uint64_t nproc = 64;
     std::uint64_t sigpending = 4096;
     std::uint64_t msgqueue = 819200;

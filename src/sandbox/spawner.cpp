@@ -5,7 +5,6 @@
 #include <linux/close_range.h>
 #include <poll.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -79,18 +78,6 @@ void spawner_kill_all(std::vector<pid_t>& kids) {
     kids.clear();
 }
 
-// A user namespace takes its creator's rlimits as the ceilings of everything charged to its
-// owner at the level above (the kernel's ucounts): for the zygotes' namespaces, the totals of
-// all of this server's runs. Those must never be the limit: each run has finite ones of its
-// own, per run uid (pool/run_quotas). Best effort: without CAP_SYS_RESOURCE the spawner's
-// current limits stay the ceilings.
-void lift_namespace_ceilings() {
-    const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
-    for (const int r : {RLIMIT_SIGPENDING, RLIMIT_MSGQUEUE, RLIMIT_MEMLOCK}) {
-        (void)::setrlimit(r, &unlimited);
-    }
-}
-
 [[noreturn]] void spawner_main(UniqueFd sock, const std::filesystem::path& stage) {
     // Nothing of the server but stdio and our socket: close every other inherited fd.
     const int s = sock.get();
@@ -100,7 +87,6 @@ void lift_namespace_ceilings() {
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::prctl(PR_SET_DUMPABLE, 0) != 0) {
         ::_exit(kSpawnerExitError);
     }
-    lift_namespace_ceilings();
     sigset_t chld;
     ::sigemptyset(&chld);
     ::sigaddset(&chld, SIGCHLD);
