@@ -5,12 +5,10 @@ A server owns SANDBOX_UID_BASE ... + 5119: its zygotes' uid (and the owner of th
 namespaces), one uid per prepared or running run (SANDBOX_UIDS of them) and the egress gids.
 """
 import concurrent.futures
-import json
 import os
 import time
 
 import pytest
-import requests
 
 from conftest import UID_BASE, Server, marker, processes_with
 

@@ -7,80 +7,11 @@ prepared stock: the rest are set up while the attack holds), probes host root wh
 used to be shared with it, and checks the server logged no failed set-up. The inventory they
 cover is the table in docs/SECURITY.md, "Shared kernel resources".
 """
-import concurrent.futures
+
 import errno
-import json
-import subprocess
-import time
 
-from conftest import marker, processes_with
-
-# 1 attacker + 8 victims at once.
-SERVER_ENV = {"MAX_CONCURRENT_RUNS": "12"}
-VICTIMS = 8
-HOLD_S = 3.5
-
-# The attacker's start: ctypes libc, and `held(m, out)`: comm = m (seen by the test on the
-# host), then hold the quota while the victims run, then print `out`.
-ATTACK = r"""
-import ctypes, json, os, signal, socket, time
-libc = ctypes.CDLL(None, use_errno=True)
-def held(m, out):
-    libc.prctl(15, m.encode(), 0, 0, 0)
-    time.sleep(%r)
-    print(json.dumps(out))
-def err():
-    return ctypes.get_errno()
-""" % HOLD_S
-
-VICTIM = r"""
-import ctypes, json, os, socket
-libc = ctypes.CDLL(None, use_errno=True)
-"""
-
-
-def _host_python(code):
-    """Runs `code` in a fresh host python3 as root; returns its last stdout line as JSON."""
-    out = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True,
-                         timeout=30, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _wait_for_process(m, pending, timeout=20):
-    deadline = time.monotonic() + timeout
-    while not processes_with(m):
-        assert time.monotonic() < deadline, "the attack never held its quota"
-        assert not pending.done(), "the attack ended early: %s" % pending.result().brief()
-        time.sleep(0.02)
-
-
-def hold_and_probe(server, host_clean, attack, probe, host_probe=None):
-    """Runs `attack` (its `held(M, out)` call marks the quota as taken), then VICTIMS runs of
-    `probe` at once and `host_probe()`. Returns (attack's JSON, victims' JSON, host's)."""
-    m = marker("q")[:15]  # comm holds 15 characters
-    host_clean.append(m)
-    log_mark = len(server.log)
-    with concurrent.futures.ThreadPoolExecutor(1 + VICTIMS) as pool:
-        pending = pool.submit(server.execute, ATTACK + "M = %r\n" % m + attack, timeout=60)
-        _wait_for_process(m, pending)
-        host = host_probe() if host_probe else None
-        victims = [pool.submit(server.execute, VICTIM + probe, timeout=30) for _ in range(VICTIMS)]
-        results = [v.result() for v in victims]
-        still_held = bool(processes_with(m))
-        attacked = pending.result()
-    assert still_held, "the attack ended before the victims: the test proves nothing"
-    outs = [r.result() for r in results]
-    failed = [l for l in server.log[log_mark:] if "prefork failed" in l or
-              "verdict=internal_error" in l or "verdict=setup_failed" in l]
-    assert not failed, "set-up failed while the quota was held:\n" + "".join(failed[:5])
-    return attacked.result(), outs, host
-
-
-def _quotas(server):
-    """The per-run shares the server logged at start (event="run uids")."""
-    line = next((l for l in server.log if 'event="run uids"' in l), "")
-    fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-    return {k: int(v) for k, v in fields.items() if v.isdigit()}
+from quota_attack import SERVER_ENV  # noqa: F401 (this file's server: 9 runs at once)
+from quota_attack import VICTIMS, hold_and_probe, host_python, run_shares
 
 
 def test_fds_in_flight_are_per_run(server, host_clean):
@@ -124,10 +55,10 @@ print(json.dumps(libc.inotify_init1(0) >= 0 or ctypes.get_errno()))
     root_probe = "import ctypes, json; l = ctypes.CDLL(None, use_errno=True); " \
                  "print(json.dumps(l.inotify_init1(0) >= 0 or ctypes.get_errno()))"
     attacked, outs, root = hold_and_probe(server, host_clean, attack, probe,
-                                          lambda: _host_python(root_probe))
+                                          lambda: host_python(root_probe))
     assert outs == [True] * VICTIMS, outs
     assert root is True, "host root could not create an inotify instance: %s" % root
-    share = _quotas(server).get("inotify_instances_per_run")
+    share = run_shares(server).get("inotify_instances_per_run")
     assert attacked == {"instances": share, "errno": errno.EMFILE}, (attacked, share)
 
 
@@ -157,7 +88,7 @@ print(json.dumps([libc.inotify_add_watch(fd, p, 0x2) >= 0 for p in (b"/etc/passw
 """
     attacked, outs, _ = hold_and_probe(server, host_clean, attack, probe)
     assert outs == [[True, True]] * VICTIMS, outs
-    q = _quotas(server)
+    q = run_shares(server)
     assert attacked["watches"] <= q.get("inotify_watches_per_run", 0), (attacked, q)
     assert attacked["errno"] in (errno.ENOSPC, errno.EMFILE), attacked
 
@@ -188,7 +119,7 @@ print(json.dumps(l.sigqueue(os.getpid(), signal.SIGRTMIN, 0) == 0 or ctypes.get_
 os._exit(0)
 """
     attacked, outs, root = hold_and_probe(server, host_clean, attack, probe,
-                                          lambda: _host_python(root_probe))
+                                          lambda: host_python(root_probe))
     assert attacked["errno"] == errno.EAGAIN and attacked["queued"] == attacked["limit"], attacked
     assert outs == [[True, True]] * VICTIMS, outs
     assert root is True, "host root could not queue a signal: %s" % root
@@ -220,7 +151,7 @@ print(json.dumps(fd >= 0 or ctypes.get_errno()))
 rt.mq_unlink(b"/pysbx-sec-root-probe")
 """
     attacked, outs, root = hold_and_probe(server, host_clean, attack, probe,
-                                          lambda: _host_python(root_probe))
+                                          lambda: host_python(root_probe))
     assert attacked["errno"] == errno.EMFILE and attacked["queues"] > 0, attacked
     assert outs == [True] * VICTIMS, outs
     assert root is True, "host root could not open a message queue: %s" % root
@@ -327,65 +258,3 @@ print(json.dumps(len(socks)))
     attacked, outs, _ = hold_and_probe(server, host_clean, attack, probe)
     assert attacked["watches"] > 0, attacked
     assert outs == [100] * VICTIMS, outs
-
-
-def test_namespaces_keys_and_fanotify_are_out_of_reach(run):
-    # Quotas a run cannot take any of: it cannot create namespaces, keys or fanotify groups.
-    code = r"""
-import ctypes, json, os
-libc = ctypes.CDLL(None, use_errno=True)
-out = {}
-for name, flag in (("user", 0x10000000), ("mnt", 0x20000), ("pid", 0x20000000),
-                   ("net", 0x40000000), ("ipc", 0x8000000), ("uts", 0x4000000),
-                   ("cgroup", 0x2000000), ("time", 0x80)):
-    out[name] = libc.unshare(flag) == 0 or ctypes.get_errno()
-out["add_key"] = libc.syscall(248, b"user", b"k", b"v", 1, -3) >= 0 or ctypes.get_errno()
-out["keyctl"] = libc.syscall(250, 1, -3, 0, 0, 0) >= 0 or ctypes.get_errno()  # JOIN_SESSION
-out["request_key"] = libc.syscall(249, b"user", b"k", None, 0) >= 0 or ctypes.get_errno()
-out["fanotify_init"] = libc.syscall(300, 0x200, os.O_RDONLY) >= 0 or ctypes.get_errno()
-print(json.dumps(out))
-"""
-    res = run(code).result()
-    assert res == {k: errno.EPERM for k in res} and len(res) == 12, res
-
-
-def test_shared_read_only_files_can_be_locked_but_nothing_needs_them(server, host_clean):
-    # Files every run sees (the stdlib, /etc, /dev/null) are the same inodes for all runs, and
-    # flock() needs only read access: a run can lock them. Documented (docs/SECURITY.md): a
-    # covert channel between concurrent runs, and a lock on a shared library file held until
-    # the run ends. Nothing in a sandbox's set-up or in Python's start locks a file.
-    attack = r"""
-import fcntl, glob
-held_fds, inodes = [], set()
-for p in ["/etc/passwd", "/etc/ld.so.cache", "/dev/null"] + sorted(glob.glob("/usr/lib/python3.11/*.py"))[:150]:
-    fd = os.open(p, os.O_RDONLY)
-    st = os.fstat(fd)
-    if (st.st_dev, st.st_ino) in inodes:  # hard links: one lock per file
-        os.close(fd)
-        continue
-    inodes.add((st.st_dev, st.st_ino))
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    held_fds.append(fd)
-held(M, {"locked": len(held_fds)})
-"""
-    probe = r"""
-import fcntl, csv, decimal, pathlib, tempfile
-fd = os.open("/usr/lib/python3.11/os.py", os.O_RDONLY)
-try:
-    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    shared = "free"
-except OSError as e:
-    shared = e.errno
-print(json.dumps([shared, len(pathlib.Path("/etc/passwd").read_text()) > 0]))
-"""
-    attacked, outs, _ = hold_and_probe(server, host_clean, attack, probe)
-    assert attacked["locked"] > 100, attacked
-    assert outs == [[errno.EWOULDBLOCK, True]] * VICTIMS, outs
-    # The locks end with the run that took them.
-    after = server.execute(VICTIM + r"""
-import fcntl
-fd = os.open("/usr/lib/python3.11/os.py", os.O_RDONLY)
-fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-print(json.dumps("locked"))
-""", timeout=10)
-    assert after.result() == "locked", after.brief()
