@@ -187,13 +187,15 @@ bool has_live_children(pid_t pid) {
 
 // After G's end report, with G alone in its group: kills G, then makes sure nothing else of the
 // run exists. The kill first: a fork by one of G's threads fails once SIGKILL is pending, so no
-// process can appear after the check. A child forked just before it is seen as G's child.
+// process can appear after the check. A child forked just before it, even one not yet in the
+// group when that was read, is G's child (any other process would have had to be in the group
+// already, or be the child of one that was).
 // True: G's exit (still under way) is all that is left of the run, and the answer can go now.
 // False: another process exists; it dies with G (pid 1), whose exit report is then awaited.
 bool kill_and_confirm_alone(const PreparedRun& run, Killer& killer) {
     killer.group = nullptr;
     killer();
-    if (!alone(run) || has_live_children(run.g_pid)) {
+    if (has_live_children(run.g_pid)) {
         // Read while G's pid could not have been reused: G had not been reaped (its pidfd is
         // not readable). If it has exited meanwhile, so has every process of its namespace.
         pollfd p{run.pidfd.get(), POLLIN, 0};
