@@ -7,7 +7,9 @@ import json
 import subprocess
 import time
 
-from conftest import marker, processes_with
+import requests
+
+from conftest import Response, assert_no_secret, marker, processes_with
 
 # A test file using these: 1 attacker + 8 victims at once.
 SERVER_ENV = {"MAX_CONCURRENT_RUNS": "12"}
@@ -48,6 +50,17 @@ def wait_for_process(m, pending, timeout=20):
         time.sleep(0.02)
 
 
+def execute_alone(server, code, timeout):
+    """server.execute on a connection of its own, closed after the answer: nine requests at once
+    on the shared session would leave nine keep-alive connections (fds) in the server."""
+    with requests.Session() as http:
+        r = http.post(server.url + "/execute", json={"code": code, "timeout": timeout},
+                      timeout=timeout + 30)
+    assert_no_secret(r.content)
+    assert r.status_code == 200, (r.status_code, r.text[:2000])
+    return Response(r.json())
+
+
 def hold_and_probe(server, host_clean, attack, probe, host_probe=None):
     """Runs `attack` (its `held(M, out)` call marks the quota as taken), then VICTIMS runs of
     `probe` at once and `host_probe()`. Returns (attack's JSON, victims' JSON, host's)."""
@@ -55,10 +68,10 @@ def hold_and_probe(server, host_clean, attack, probe, host_probe=None):
     host_clean.append(m)
     log_mark = len(server.log)
     with concurrent.futures.ThreadPoolExecutor(1 + VICTIMS) as pool:
-        pending = pool.submit(server.execute, ATTACK + "M = %r\n" % m + attack, timeout=60)
+        pending = pool.submit(execute_alone, server, ATTACK + "M = %r\n" % m + attack, 60)
         wait_for_process(m, pending)
         host = host_probe() if host_probe else None
-        victims = [pool.submit(server.execute, VICTIM + probe, timeout=30) for _ in range(VICTIMS)]
+        victims = [pool.submit(execute_alone, server, VICTIM + probe, 30) for _ in range(VICTIMS)]
         results = [v.result() for v in victims]
         still_held = bool(processes_with(m))
         attacked = pending.result()

@@ -9,6 +9,8 @@ import os
 import threading
 import time
 
+from quota_attack import execute_alone
+
 MiB = 1 << 20
 SERVER_ENV = {"MAX_CONCURRENT_RUNS": "4"}
 PAGE = os.sysconf("SC_PAGESIZE")
@@ -147,9 +149,9 @@ def socket_budget(server):
 def attack_with_victims(server, proto, attack):
     before = pool_bytes(proto)
     with PoolWatch(proto) as watch, concurrent.futures.ThreadPoolExecutor(3) as pool:
-        pending = pool.submit(server.execute, attack, timeout=30)
+        pending = pool.submit(execute_alone, server, attack, 30)
         time.sleep(1.0)  # the attack is filling its buffers
-        victims = [pool.submit(server.execute, VICTIM, timeout=20) for _ in range(2)]
+        victims = [pool.submit(execute_alone, server, VICTIM, 20) for _ in range(2)]
         for v in victims:
             assert v.result().result() == 4 << 20, v.result().brief()
         res = pending.result()
