@@ -16,11 +16,11 @@ out = {}
 for name, flag in (("user", 0x10000000), ("mnt", 0x20000), ("pid", 0x20000000),
                    ("net", 0x40000000), ("ipc", 0x8000000), ("uts", 0x4000000),
                    ("cgroup", 0x2000000), ("time", 0x80)):
-    out[name] = libc.unshare(flag) == 0 or ctypes.get_errno()
-out["add_key"] = libc.syscall(248, b"user", b"k", b"v", 1, -3) >= 0 or ctypes.get_errno()
-out["keyctl"] = libc.syscall(250, 1, -3, 0, 0, 0) >= 0 or ctypes.get_errno()  # JOIN_SESSION
-out["request_key"] = libc.syscall(249, b"user", b"k", None, 0) >= 0 or ctypes.get_errno()
-out["fanotify_init"] = libc.syscall(300, 0x200, os.O_RDONLY) >= 0 or ctypes.get_errno()
+    out[name] = "made" if libc.unshare(flag) == 0 else ctypes.get_errno()
+out["add_key"] = "made" if libc.syscall(248, b"user", b"k", b"v", 1, -3) >= 0 else ctypes.get_errno()
+out["keyctl"] = "made" if libc.syscall(250, 1, -3, 0, 0, 0) >= 0 else ctypes.get_errno()  # JOIN_SESSION
+out["request_key"] = "made" if libc.syscall(249, b"user", b"k", None, 0) >= 0 else ctypes.get_errno()
+out["fanotify_init"] = "made" if libc.syscall(300, 0x200, os.O_RDONLY) >= 0 else ctypes.get_errno()
 print(json.dumps(out))
 """
     res = run(code).result()
@@ -86,7 +86,7 @@ def test_linux_aio_contexts_are_out_of_reach(run):
 import ctypes, json
 libc = ctypes.CDLL(None, use_errno=True)
 ctx = ctypes.c_ulong(0)
-print(json.dumps(libc.syscall(206, 32768, ctypes.byref(ctx)) == 0 or ctypes.get_errno()))
+print(json.dumps("made" if libc.syscall(206, 32768, ctypes.byref(ctx)) == 0 else ctypes.get_errno()))
 """
     assert run(code).result() == errno.EPERM
     with open("/proc/sys/fs/aio-nr") as f:
