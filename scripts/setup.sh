@@ -14,11 +14,17 @@ RUNTIME_PKGS=(python3 python3-numpy python3-pandas python3-matplotlib python3-re
               python3-scipy python3-pil python3-yaml)
 # Tests and benchmarks.
 TEST_PKGS=(python3-pytest bubblewrap iproute2 nftables wrk procps)
+# Deployment tests (tests/deploy, issue 17): dpkg-shlibdeps (dpkg-dev) computes the package's
+# Depends, lintian checks it, systemd-analyze (systemd; not started) verifies the unit; podman
+# with runc (crun refuses cgroup v1 hybrid hosts) builds and runs the image, whose base is made
+# with mmdebstrap because no image registry is reachable.
+DEPLOY_PKGS=(dpkg-dev lintian systemd podman runc mmdebstrap)
 # Boost 1.81 headers: see below for why they are not installed system-wide.
 BOOST_DEBS=(libboost1.81-dev)
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}" \
+         "${DEPLOY_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -43,7 +43,7 @@ std::filesystem::path runtime_dir(const config::Config& cfg) {
 sys::Result<Services> build_services(const config::Config& cfg) {
     Services s;
     std::string shared_with;
-    SBX_TRY(s.uid_range, sandbox::UidRangeLock::acquire(sandbox::kUidRangeDir, cfg.sandbox_uid_base,
+    SBX_TRY(s.uid_range, sandbox::UidRangeLock::acquire(sandbox::kUidRangePrefix, cfg.sandbox_uid_base,
                                                         config::kSandboxIdBlock, shared_with));
     if (!shared_with.empty()) {
         log::warn("another server uses the same SANDBOX_UID_BASE: runs of both share host uids and "

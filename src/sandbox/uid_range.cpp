@@ -1,85 +1,75 @@
-// UidRangeLock: a directory of flock-held files, one per live server's block of host ids.
+// UidRangeLock: abstract unix socket names as the registry of live servers' id blocks.
 #include "sandbox/uid_range.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <cstring>
+#include <fstream>
 #include <optional>
-#include <system_error>
 
 namespace sbx::sandbox {
 namespace {
 
-namespace fs = std::filesystem;
 using sys::Step;
 using sys::UniqueFd;
 
-struct Registered {
+struct Announced {
     std::uint64_t first = 0, last = 0;
     long pid = 0;
 };
 
-// "<first>-<last>-<pid>", or nullopt for a name that is not ours.
-std::optional<Registered> parse_name(std::string_view name) {
-    Registered r;
-    std::uint64_t* fields[] = {&r.first, &r.last};
-    for (auto* f : fields) {
-        auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), *f);
-        if (ec != std::errc{} || p == name.data() + name.size() || *p != '-') return std::nullopt;
-        name.remove_prefix(static_cast<std::size_t>(p - name.data()) + 1);
+// "<first>-<last>/<pid>" after "@<prefix>/", or nullopt for any other name.
+std::optional<Announced> parse_name(std::string_view name, std::string_view prefix) {
+    if (!name.starts_with('@') || name.substr(1, prefix.size()) != prefix ||
+        name.substr(1 + prefix.size(), 1) != "/") {
+        return std::nullopt;
     }
-    auto [p, ec] = std::from_chars(name.data(), name.data() + name.size(), r.pid);
-    if (ec != std::errc{} || p != name.data() + name.size() || r.first > r.last) return std::nullopt;
-    return r;
+    name.remove_prefix(prefix.size() + 2);
+    Announced a;
+    const char* p = name.data();
+    const char* end = name.data() + name.size();
+    auto r1 = std::from_chars(p, end, a.first);
+    if (r1.ec != std::errc{} || r1.ptr == end || *r1.ptr != '-') return std::nullopt;
+    auto r2 = std::from_chars(r1.ptr + 1, end, a.last);
+    if (r2.ec != std::errc{} || r2.ptr == end || *r2.ptr != '/') return std::nullopt;
+    auto r3 = std::from_chars(r2.ptr + 1, end, a.pid);
+    if (r3.ec != std::errc{} || r3.ptr != end || a.first > a.last) return std::nullopt;
+    return a;
 }
 
-sys::Result<UniqueFd> open_dir(const fs::path& dir) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) return sys::SysError{Step::mkdir, ec.value(), dir.string()};
-    (void)::chmod(dir.c_str(), 0700);  // only root registers; nobody else needs to look
-    UniqueFd fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-    if (!fd) return sys::errno_error(Step::open, dir.string());
+sys::Result<UniqueFd> bind_name(const std::string& name) {
+    UniqueFd fd{::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)};
+    if (!fd) return sys::errno_error(Step::socket, "uid range announcement");
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (name.size() + 1 > sizeof addr.sun_path) return sys::SysError{Step::uid_pool, ENAMETOOLONG, name};
+    std::memcpy(addr.sun_path + 1, name.data(), name.size());  // sun_path[0] = 0: abstract
+    const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), len) != 0) {  // NOLINT
+        return sys::errno_error(Step::uid_pool, "@" + name);
+    }
     return fd;
-}
-
-// A registration is live when its file's lock is held. Leftovers of dead servers are removed.
-bool live(const fs::path& file) {
-    UniqueFd fd{::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)};
-    if (!fd) return false;
-    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return errno == EWOULDBLOCK;
-    (void)::unlink(file.c_str());
-    return false;
 }
 
 }  // namespace
 
-UidRangeLock& UidRangeLock::operator=(UidRangeLock&& o) noexcept {
-    if (this != &o) {
-        if (fd_) (void)::unlink(file_.c_str());
-        file_ = std::move(o.file_);
-        fd_ = std::move(o.fd_);
-    }
-    return *this;
-}
-
-UidRangeLock::~UidRangeLock() {
-    if (fd_) (void)::unlink(file_.c_str());
-}
-
-sys::Result<UidRangeLock> UidRangeLock::acquire(const fs::path& dir, std::uint32_t first,
+sys::Result<UidRangeLock> UidRangeLock::acquire(const std::string& prefix, std::uint32_t first,
                                                 std::uint32_t count, std::string& shared_with) {
     const std::uint64_t last = std::uint64_t{first} + count - 1;
-    SBX_TRY(UniqueFd dir_fd, open_dir(dir));
-    // One registration at a time: two servers starting together each see the other's file.
-    if (::flock(dir_fd.get(), LOCK_EX) != 0) return sys::errno_error(Step::uid_pool, dir.string());
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator{dir, ec}) {
-        const auto other = parse_name(entry.path().filename().string());
-        if (!other || other->last < first || other->first > last || !live(entry.path())) continue;
+    const long self = ::getpid();
+    UidRangeLock lock;
+    // Announce first, then look: of two servers starting at once, each sees the other.
+    SBX_TRY(lock.socket_, bind_name(prefix + "/" + std::to_string(first) + "-" +
+                                    std::to_string(last) + "/" + std::to_string(self)));
+    std::ifstream table("/proc/self/net/unix");
+    if (!table) return sys::errno_error(Step::open, "/proc/self/net/unix");
+    for (std::string line; std::getline(table, line);) {
+        const auto at = line.rfind(' ');
+        const auto other = parse_name(std::string_view{line}.substr(at + 1), prefix);
+        if (!other || other->pid == self || other->last < first || other->first > last) continue;
         const std::string desc = std::to_string(other->first) + "-" + std::to_string(other->last) +
                                  " (server pid " + std::to_string(other->pid) + ")";
         if (other->first != first || other->last != last) {
@@ -88,14 +78,6 @@ sys::Result<UidRangeLock> UidRangeLock::acquire(const fs::path& dir, std::uint32
                                      " overlap those of a running server: " + desc};
         }
         shared_with = desc;
-    }
-    UidRangeLock lock;
-    lock.file_ = dir / (std::to_string(first) + "-" + std::to_string(last) + "-" +
-                        std::to_string(::getpid()));
-    lock.fd_ = UniqueFd{::open(lock.file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)};
-    if (!lock.fd_) return sys::errno_error(Step::open, lock.file_.string());
-    if (::flock(lock.fd_.get(), LOCK_EX | LOCK_NB) != 0) {
-        return sys::errno_error(Step::uid_pool, lock.file_.string());
     }
     return lock;
 }
