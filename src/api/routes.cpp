@@ -62,6 +62,12 @@ ApiError rejection_error(pool::Rejection r, const config::Config& cfg) {
                     "Service unavailable: sandbox isolation is not available",
                     {},
                     {}};
+        case pool::Rejection::no_run_uid:
+            return {ApiErrorKind::unavailable,
+                    "Service unavailable: every sandbox uid is in use (SANDBOX_UIDS = " +
+                        std::to_string(cfg.effective_sandbox_uids()) + ")",
+                    {},
+                    {}};
     }
     return {ApiErrorKind::unavailable, "Service unavailable", {}, {}};
 }

@@ -83,6 +83,14 @@ std::uint64_t Config::effective_max_buffered_body_bytes() const {
     return std::max(eighth, max_body_bytes);
 }
 
+std::uint32_t Config::effective_sandbox_uids() const {
+    if (sandbox_uids != 0) return sandbox_uids;
+    // Holders at once: running runs (and those prepared for them), the stock (PREFORK_RUNS
+    // for each of up to four zygote kind x network settings) and runs still being torn down.
+    const std::uint64_t n = 2ULL * effective_max_concurrent_runs() + 4ULL * prefork_runs + 8;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, kMaxSandboxUids));
+}
+
 std::vector<std::pair<std::string, std::string>> parse_dotenv(const std::string& text,
                                                               std::vector<std::string>& errors) {
     std::vector<std::pair<std::string, std::string>> out;

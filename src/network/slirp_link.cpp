@@ -143,7 +143,7 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pid
     std::array<char*, 2> envp{path_env.data(), nullptr};
     const std::string program = options.program.string();
 
-    const ChildArgs child_args{run_pidfd, ready.second.get(), exit_pipe.first.get(), gid.gid(),
+    const ChildArgs child_args{run_pidfd, ready.second.get(), exit_pipe.first.get(), gid.id(),
                                run_groups.data(), run_groups.size(), program.c_str(),
                                argv.data(), envp.data()};
 
