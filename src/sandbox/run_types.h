@@ -21,7 +21,7 @@ struct RunRequest {
     std::string code;        // becomes main.py in the work dir
     std::chrono::seconds timeout{30};
     std::vector<InputFile> files;
-    std::optional<bool> network;  // per-request network flag (issue 6); nullopt = server default
+    std::optional<bool> network;  // the request's "network" flag; nullopt = server default
 };
 
 // How a run ended. The first verdict that applies wins.
