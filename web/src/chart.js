@@ -3,8 +3,8 @@
 import { el } from "./dom.js";
 
 const kSvg = "http://www.w3.org/2000/svg";
-const kWidth = 600;
-const kHeight = 160;
+const kWidth = 1000;
+const kHeight = 180;
 const kPad = { left: 36, right: 8, top: 8, bottom: 18 };
 
 function svg(tag, attrs = {}) {
