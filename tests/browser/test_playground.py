@@ -311,7 +311,8 @@ def test_stop_ends_a_running_program(browser, server):
 
 
 def axe_violations(driver):
-    source = pathlib.Path(os.environ["PYSANDBOX_AXE"]).read_text()
+    axe = pathlib.Path(os.environ["PYSANDBOX_WEB_BUILD"]) / "node_modules/axe-core/axe.min.js"
+    source = axe.read_text()
     driver.execute_script(source + "\nwindow.axe = axe;")
     result = driver.execute_async_script("""
         const done = arguments[arguments.length - 1];
