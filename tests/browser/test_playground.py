@@ -52,20 +52,30 @@ def stream_text(driver, stream):
         ".map(s => s.textContent).join('')", stream)
 
 
+def first_contentful_paint(browser, server):
+    open_page(browser, server)
+    return browser.driver.execute_script(
+        "const e = performance.getEntriesByType('paint')"
+        ".find(p => p.name === 'first-contentful-paint'); return e ? e.startTime : null")
+
+
 def test_page_paints_fast_and_logs_no_error(browser, server):
     driver = browser.driver
+    driver.get("about:blank")  # the browser's own first start is not the page's cost
     browser.console_errors()
-    paints = []
-    for _ in range(3):
-        open_page(browser, server)
-        fcp = driver.execute_script(
-            "const e = performance.getEntriesByType('paint')"
-            ".find(p => p.name === 'first-contentful-paint'); return e ? e.startTime : null")
-        assert fcp is not None
-        paints.append(fcp)
-    print(f"\nfirst contentful paint on loopback: cold {paints[0]:.0f} ms, "
-          f"warm {min(paints[1:]):.0f} ms (runs: {[round(p) for p in paints]})")
-    assert min(paints) <= FIRST_PAINT_BUDGET_MS
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    try:
+        first = [first_contentful_paint(browser, server) for _ in range(3)]
+    finally:
+        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": False})
+    repeat = [first_contentful_paint(browser, server) for _ in range(3)]
+    assert None not in first + repeat
+    print(f"\nfirst contentful paint of /ui on loopback: first visit (empty cache) "
+          f"{[round(p) for p in first]} ms, repeat visit {[round(p) for p in repeat]} ms")
+    # The best of three: the budget is the page's, not the load of a shared 2-core machine.
+    assert min(first) <= FIRST_PAINT_BUDGET_MS
+    assert min(repeat) <= FIRST_PAINT_BUDGET_MS
     assert browser.console_errors() == []
     served = requests.get(server.url + "/ui", timeout=10).text
     assert "https://" not in served and "http://" not in served.replace("http://www.w3.org", "")

@@ -42,7 +42,7 @@ function renderHealth(health) {
     definitionList(byId("health-summary"), [
         ["Run mode", health.run_mode || "—"],
         ["Python", (health.python && health.python.version) || "—"],
-        ["Checked at", health.timestamp || "—"],
+        ["Checked at", health.timestamp ? new Date(health.timestamp).toLocaleTimeString() : "—"],
     ]);
     const reasons = byId("health-reasons");
     replaceChildren(reasons, (health.reasons || []).map((r) => el("li", {}, r)));

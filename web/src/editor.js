@@ -87,6 +87,7 @@ export function createEditor(parent, { onRun, nonce, defaults, describedBy }) {
                 indentOnInput(),
                 bracketMatching(),
                 highlightActiveLine(),
+                EditorView.lineWrapping,
                 indentUnit.of("    "),
                 EditorState.tabSize.of(4),
                 syntaxHighlighting(highlightStyle),
