@@ -12,7 +12,7 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import open_page
 
@@ -77,6 +77,9 @@ def test_page_paints_fast_and_logs_no_error(browser, server):
     assert min(first) <= FIRST_PAINT_BUDGET_MS
     assert min(repeat) <= FIRST_PAINT_BUDGET_MS
     assert browser.console_errors() == []
+    resources = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(r => r.name)")
+    assert resources and all(r.startswith(server.url + "/") for r in resources), resources
     served = requests.get(server.url + "/ui", timeout=10).text
     assert "https://" not in served and "http://" not in served.replace("http://www.w3.org", "")
 
@@ -141,6 +144,49 @@ def test_uploaded_csv_is_read_and_produced_file_downloads(browser, server, tmp_p
     target = pathlib.Path(browser.downloads) / "blob.bin"
     WebDriverWait(driver, 20).until(lambda d: target.exists() and target.stat().st_size == 768)
     assert target.read_bytes() == bytes(range(256)) * 3
+
+
+DROP = """
+const [zone, name, text] = arguments;
+const data = new DataTransfer();
+data.items.add(new File([text], name, {type: 'text/plain'}));
+for (const type of ['dragenter', 'dragover', 'drop']) {
+    zone.dispatchEvent(new DragEvent(type, {dataTransfer: data, bubbles: true, cancelable: true}));
+}
+"""
+
+
+def test_dropped_files_are_sent_and_can_be_removed(browser, server):
+    driver = open_page(browser, server)
+    zone = driver.find_element(By.ID, "dropzone")
+    driver.execute_script(DROP, zone, "notes.txt", "dropped text")
+    driver.execute_script(DROP, zone, "extra.txt", "not wanted")
+    listing = driver.find_element(By.ID, "input-files")
+    WebDriverWait(driver, 10).until(lambda d: "extra.txt" in listing.text and "notes.txt" in listing.text)
+    driver.find_element(By.CSS_SELECTOR, "button[aria-label='Remove extra.txt']").click()
+    assert "extra.txt" not in listing.text
+    code = "import os\nprint(sorted(f for f in os.listdir() if f.endswith('.txt')), open('notes.txt').read())"
+    assert run(driver, code) == "Finished"
+    assert stream_text(driver, "stdout") == "['notes.txt'] dropped text\n"
+
+
+def test_javascript_grammar_loads_only_when_chosen(browser, server):
+    driver = open_page(browser, server)
+    set_code(driver, "print('python code')")
+    loaded = "return performance.getEntriesByType('resource').map(r => r.name.split('/').pop())"
+    before = set(driver.execute_script(loaded))
+    language = driver.find_element(By.ID, "language")
+    # This server has no JavaScript yet (issue 18), so the page offers it disabled; enable it
+    # as the page will once /runtime lists the language.
+    assert driver.execute_script("return arguments[0].options[1].disabled", language)
+    driver.execute_script("arguments[0].options[1].disabled = false", language)
+    Select(language).select_by_value("javascript")
+    WebDriverWait(driver, 10).until(lambda d: "console.log" in editor_text(d))
+    chunks = set(driver.execute_script(loaded)) - before
+    assert any(c.endswith(".js") for c in chunks), chunks  # fetched on demand, not before
+    assert driver.find_elements(By.CSS_SELECTOR, ".cm-content .cm-line span")  # highlighted
+    Select(language).select_by_value("python")
+    WebDriverWait(driver, 10).until(lambda d: editor_text(d) == "print('python code')")
 
 
 def test_produced_png_is_previewed(browser, server):
