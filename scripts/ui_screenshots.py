@@ -22,6 +22,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from browser import Browser  # noqa: E402
+from page import open_page  # noqa: E402
 
 
 def load_server_class():
@@ -29,11 +30,6 @@ def load_server_class():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.ServerProcess
-
-
-def wait_ready(driver):
-    WebDriverWait(driver, 30).until(
-        lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
 
 
 def run_example(driver, example):
@@ -66,12 +62,9 @@ def main():
     server = load_server_class()()
     browser = Browser(window_size=(1280, 860))
     try:
-        driver = browser.driver
-        driver.get(server.url + "/ui")
-        wait_ready(driver)
+        driver = open_page(browser, server)
         driver.execute_script("localStorage.clear()")
-        driver.refresh()
-        wait_ready(driver)
+        open_page(browser, server)
         run_example(driver, "plot")
         shoot(driver, out, "playground")
 
@@ -84,8 +77,7 @@ def main():
         run_example(driver, "report")
         shoot(driver, out, "report")
 
-        driver.get(server.url + "/ui#dashboard")
-        wait_ready(driver)
+        open_page(browser, server, "#dashboard")
         with concurrent.futures.ThreadPoolExecutor(6) as pool:  # some activity for the chart
             for i in range(6):
                 pool.submit(requests.post, server.url + "/execute",

@@ -8,7 +8,6 @@ import os
 import pathlib
 
 import pytest
-from selenium.webdriver.support.ui import WebDriverWait
 
 from browser import Browser
 
@@ -33,11 +32,3 @@ def browser():
     b = Browser()
     yield b
     b.quit()
-
-
-def open_page(browser, server, fragment=""):
-    """Loads /ui (fresh document) and waits until its script has wired everything up."""
-    browser.driver.get(f"{server.url}/ui{fragment}")
-    WebDriverWait(browser.driver, 20).until(
-        lambda d: d.execute_script("return document.body.dataset.ready === 'true'"))
-    return browser.driver

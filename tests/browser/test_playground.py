@@ -1,7 +1,5 @@
 """The /ui playground in headless Chromium against the real server: edit, run, output, files,
 previews, hostile output, CSP, keyboard-only use, persistence, contrast and first paint."""
-import base64
-import hashlib
 import os
 import pathlib
 import time
@@ -14,42 +12,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import open_page
+from page import editor_text, open_page, run, set_code, stream_text, wait_for_result
 
 FIRST_PAINT_BUDGET_MS = 300
-
-
-def set_code(driver, code):
-    """Replaces the editor's text the way a paste would (CDP Input.insertText, no auto-indent)."""
-    editor = driver.find_element(By.CSS_SELECTOR, ".cm-content")
-    editor.click()
-    ActionChains(driver).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).perform()
-    editor.send_keys(Keys.DELETE)
-    driver.execute_cdp_cmd("Input.insertText", {"text": code})
-
-
-def editor_text(driver):
-    return driver.execute_script(
-        "return [...document.querySelectorAll('.cm-content .cm-line')]"
-        ".map(l => l.textContent).join('\\n')")
-
-
-def wait_for_result(driver, timeout=60):
-    WebDriverWait(driver, timeout).until(lambda d: d.execute_script(
-        "return document.body.dataset.running === 'false'"))
-    return driver.find_element(By.ID, "run-status").text
-
-
-def run(driver, code, timeout=60):
-    set_code(driver, code)
-    driver.find_element(By.ID, "run").click()
-    return wait_for_result(driver, timeout)
-
-
-def stream_text(driver, stream):
-    return driver.execute_script(
-        "return [...document.querySelectorAll(`#console [data-stream='${arguments[0]}']`)]"
-        ".map(s => s.textContent).join('')", stream)
 
 
 def first_contentful_paint(browser, server):

@@ -62,6 +62,37 @@ const kLanguages = {
 
 const kSaveDelayMs = 300;
 
+function extensions({ language, runKeys, nonce, describedBy, onChange }) {
+    return [
+        runKeys,
+        lineNumbers(),
+        highlightActiveLineGutter(),
+        highlightSpecialChars(),
+        history(),
+        drawSelection(),
+        indentOnInput(),
+        bracketMatching(),
+        highlightActiveLine(),
+        EditorView.lineWrapping,
+        indentUnit.of("    "),
+        EditorState.tabSize.of(4),
+        syntaxHighlighting(highlightStyle),
+        keymap.of([indentWithTab, ...defaultKeymap, ...historyKeymap]),
+        language.of(python()),
+        theme,
+        EditorView.cspNonce.of(nonce),
+        EditorView.contentAttributes.of({
+            // Explicit, so checkers (axe) see the scrolling region has focusable content.
+            tabindex: "0",
+            "aria-label": "Code editor",
+            "aria-describedby": describedBy,
+        }),
+        EditorView.updateListener.of((update) => {
+            if (update.docChanged) onChange();
+        }),
+    ];
+}
+
 export function createEditor(parent, { onRun, nonce, defaults, describedBy }) {
     const language = new Compartment();
     let current = "python";
@@ -72,62 +103,34 @@ export function createEditor(parent, { onRun, nonce, defaults, describedBy }) {
         saveTimer = 0;
         save(codeKey(), view.state.doc.toString());
     };
+    const onChange = () => {
+        window.clearTimeout(saveTimer);
+        saveTimer = window.setTimeout(flush, kSaveDelayMs);
+    };
     const runKeys = Prec.highest(keymap.of([{ key: "Mod-Enter", run: () => { onRun(); return true; } }]));
     const view = new EditorView({
         parent,
         state: EditorState.create({
             doc: load(codeKey(), defaults.python),
-            extensions: [
-                runKeys,
-                lineNumbers(),
-                highlightActiveLineGutter(),
-                highlightSpecialChars(),
-                history(),
-                drawSelection(),
-                indentOnInput(),
-                bracketMatching(),
-                highlightActiveLine(),
-                EditorView.lineWrapping,
-                indentUnit.of("    "),
-                EditorState.tabSize.of(4),
-                syntaxHighlighting(highlightStyle),
-                keymap.of([indentWithTab, ...defaultKeymap, ...historyKeymap]),
-                language.of(python()),
-                theme,
-                EditorView.cspNonce.of(nonce),
-                EditorView.contentAttributes.of({
-                    // Explicit, so checkers (axe) see the scrolling region has focusable content.
-                    tabindex: "0",
-                    "aria-label": "Code editor",
-                    "aria-describedby": describedBy,
-                }),
-                EditorView.updateListener.of((update) => {
-                    if (!update.docChanged) return;
-                    window.clearTimeout(saveTimer);
-                    saveTimer = window.setTimeout(flush, kSaveDelayMs);
-                }),
-            ],
+            extensions: extensions({ language, runKeys, nonce, describedBy, onChange }),
         }),
     });
     window.addEventListener("pagehide", flush);
+    const replaceAll = (text, effects) =>
+        view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text }, effects });
 
     return {
         view,
         getCode: () => view.state.doc.toString(),
         // Replaces the text as one undoable change (Ctrl+Z brings the old code back).
-        setCode(text) {
-            view.dispatch({ changes: { from: 0, to: view.state.doc.length, insert: text } });
-        },
+        setCode: (text) => replaceAll(text),
         language: () => current,
         async setLanguage(name) {
             if (!kLanguages[name] || name === current) return;
             flush();
             const support = await kLanguages[name]();
             current = name;
-            view.dispatch({
-                effects: language.reconfigure(support),
-                changes: { from: 0, to: view.state.doc.length, insert: load(codeKey(), defaults[name] || "") },
-            });
+            replaceAll(load(codeKey(), defaults[name] || ""), language.reconfigure(support));
             flush();
         },
         focus: () => view.focus(),

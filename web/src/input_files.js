@@ -4,21 +4,37 @@ import { bytesToBase64 } from "./base64.js";
 import { el, replaceChildren } from "./dom.js";
 import { formatBytes } from "./format.js";
 
+// One line of the list: name, size, and a Remove button named after the file.
+function fileItem(name, bytes, onRemove) {
+    const remove = el("button", { type: "button", className: "small", "aria-label": `Remove ${name}` }, "Remove");
+    remove.addEventListener("click", onRemove);
+    return el("li", {}, el("span", { className: "file-name" }, name), " ",
+        el("span", { className: "file-size" }, formatBytes(bytes.length)), " ", remove);
+}
+
+function acceptDrops(zone, add) {
+    zone.addEventListener("dragover", (event) => {
+        event.preventDefault();
+        zone.classList.add("dragging");
+    });
+    zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+    zone.addEventListener("drop", (event) => {
+        event.preventDefault();
+        zone.classList.remove("dragging");
+        if (event.dataTransfer && event.dataTransfer.files.length) add(event.dataTransfer.files);
+    });
+}
+
 export function createInputFiles({ input, zone, list, announce }) {
     const files = new Map();  // name → Uint8Array
 
     function render() {
-        replaceChildren(list, [...files.entries()].map(([name, bytes]) => {
-            const remove = el("button", { type: "button", className: "small", "aria-label": `Remove ${name}` }, "Remove");
-            remove.addEventListener("click", () => {
-                files.delete(name);
-                render();
-                announce(`Removed ${name}`);
-                input.focus();
-            });
-            return el("li", {}, el("span", { className: "file-name" }, name), " ",
-                el("span", { className: "file-size" }, formatBytes(bytes.length)), " ", remove);
-        }));
+        replaceChildren(list, [...files.entries()].map(([name, bytes]) => fileItem(name, bytes, () => {
+            files.delete(name);
+            render();
+            announce(`Removed ${name}`);
+            input.focus();
+        })));
         list.hidden = files.size === 0;
     }
 
@@ -36,16 +52,7 @@ export function createInputFiles({ input, zone, list, announce }) {
         await add(input.files);
         input.value = "";
     });
-    zone.addEventListener("dragover", (event) => {
-        event.preventDefault();
-        zone.classList.add("dragging");
-    });
-    zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
-    zone.addEventListener("drop", (event) => {
-        event.preventDefault();
-        zone.classList.remove("dragging");
-        if (event.dataTransfer && event.dataTransfer.files.length) add(event.dataTransfer.files);
-    });
+    acceptDrops(zone, add);
     render();
 
     return {

@@ -13,61 +13,56 @@ const kStatusText = {
     internal_error: "Sandbox error",
 };
 
+// The server's warnings plus the page's own notes on truncated streams.
+function notesOf(result) {
+    const notes = [...(result.warnings || [])];
+    if (result.stdout_truncated) notes.push("stdout was truncated at the server's output limit");
+    if (result.stderr_truncated) notes.push("stderr was truncated at the server's output limit");
+    return notes;
+}
+
 export function createRunSummary({ status, fields, error, warnings }) {
     let timer = 0;
     const set = (name, text) => {
         fields[name].textContent = text;
     };
-    const reset = () => {
+    const setStatus = (kind, text) => {
         window.clearInterval(timer);
         for (const name of Object.keys(fields)) set(name, "—");
         error.hidden = true;
         warnings.hidden = true;
-    };
-    const setStatus = (kind, text) => {
         status.dataset.kind = kind;
         status.textContent = text;
     };
+    const setError = (message) => {
+        error.textContent = message;
+        error.hidden = !message;
+    };
     return {
         running() {
-            reset();
             setStatus("running", "Running…");
             const start = performance.now();
             timer = window.setInterval(() => set("time", formatSeconds((performance.now() - start) / 1000)), 100);
         },
         // result: the /execute response.
         show(result) {
-            reset();
-            const kind = result.success ? "ok" : "failed";
-            setStatus(kind, kStatusText[result.status] || result.status || (result.success ? "Finished" : "Failed"));
+            setStatus(result.success ? "ok" : "failed",
+                kStatusText[result.status] || result.status || (result.success ? "Finished" : "Failed"));
             set("exit", result.exit_code ?? (result.signal ? `signal ${result.signal}` : "—"));
             set("time", formatSeconds(result.execution_time));
             set("cpu", formatSeconds(result.cpu_time));
             set("memory", formatBytes(result.memory_peak));
-            if (result.error) {
-                error.textContent = result.error;
-                error.hidden = false;
-            }
-            const notes = [...(result.warnings || [])];
-            if (result.stdout_truncated) notes.push("stdout was truncated at the server's output limit");
-            if (result.stderr_truncated) notes.push("stderr was truncated at the server's output limit");
+            setError(result.error);
+            const notes = notesOf(result);
             replaceChildren(warnings, notes.map((w) => el("li", {}, w)));
             warnings.hidden = notes.length === 0;
         },
-        stopped() {
-            reset();
-            setStatus("failed", "Stopped");
-        },
+        stopped: () => setStatus("failed", "Stopped"),
         // A request the server refused (4xx/5xx before the run) or a network failure.
         failed(message) {
-            reset();
             setStatus("failed", "Not run");
-            error.textContent = message;
-            error.hidden = false;
+            setError(message);
         },
-        idle() {
-            reset();
-            setStatus("idle", "Not run yet");
-        },
+        idle: () => setStatus("idle", "Not run yet"),
     };
 }
