@@ -18,11 +18,17 @@ WEB_PKGS=(esbuild)
 # Tests and benchmarks; the browser tests drive Debian's Chromium through python3-selenium.
 TEST_PKGS=(python3-pytest bubblewrap iproute2 nftables wrk procps chromium chromium-driver
            python3-selenium)
+# Deployment tests (tests/deploy, issue 17): dpkg-shlibdeps (dpkg-dev) computes the package's
+# Depends, lintian checks it, systemd-analyze (systemd; not started) verifies the unit; podman
+# with runc (crun refuses cgroup v1 hybrid hosts) builds and runs the image, whose base is made
+# with mmdebstrap because no image registry is reachable.
+DEPLOY_PKGS=(dpkg-dev lintian systemd podman runc mmdebstrap)
 # Boost 1.81 headers: see below for why they are not installed system-wide.
 BOOST_DEBS=(libboost1.81-dev)
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${WEB_PKGS[@]}" "${TEST_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${WEB_PKGS[@]}" \
+         "${TEST_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # Node.js and npm: any install on PATH will do (a machine may carry a newer one than Debian's);

@@ -10,6 +10,8 @@ public:
     [[nodiscard]] int ready_fd() const override { return link_.ready_fd(); }
     [[nodiscard]] std::string failure() override { return link_.failure(); }
     [[nodiscard]] bool alive() const override { return link_.alive(); }
+    [[nodiscard]] pid_t pid() const override { return link_.pid(); }
+    [[nodiscard]] int pidfd() const override { return link_.pidfd(); }
 
 private:
     network::SlirpLink link_;
@@ -17,8 +19,9 @@ private:
 
 }  // namespace
 
-sys::Result<std::unique_ptr<pool::RunNetwork>> EgressLinks::attach(int run_pidfd) {
-    SBX_TRY(auto link, egress_.link(run_pidfd));
+sys::Result<std::unique_ptr<pool::RunNetwork>> EgressLinks::attach(
+    int run_pidfd, std::span<const int> run_groups) {
+    SBX_TRY(auto link, egress_.link(run_pidfd, run_groups));
     return std::unique_ptr<pool::RunNetwork>(std::make_unique<SlirpRunNetwork>(std::move(link)));
 }
 

@@ -71,6 +71,10 @@ struct Config {
     std::vector<std::string> network_dns;    // NETWORK_DNS: resolver IPs; empty = the host's
     std::uint64_t network_bandwidth_bytes = 10ULL << 20;  // NETWORK_BANDWIDTH: bytes/s per run, each way
     std::uint32_t network_max_connections = 64;  // NETWORK_MAX_CONNECTIONS: open per run
+    // NETWORK_NEW_CONNECTIONS_RATE / _BURST: connections (TCP, and UDP flows) a run may start
+    // per second, and at once; bounds the run's entries in the host's conntrack table.
+    std::uint32_t network_new_connections_rate = 50;
+    std::uint32_t network_new_connections_burst = 100;
 
     // --- Logging -------------------------------------------------------------------------------
     LogLevel log_level = LogLevel::info;  // LOG_LEVEL: DEBUG | INFO | WARNING | ERROR

@@ -241,6 +241,12 @@ std::vector<Setting> make_settings() {
                      &Config::network_bandwidth_bytes, 1024, 1ULL << 40));
     s.push_back(integer("NETWORK_MAX_CONNECTIONS", "egress: open connections per run",
                         &Config::network_max_connections, 1, 65535));
+    s.push_back(integer("NETWORK_NEW_CONNECTIONS_RATE",
+                        "egress: new connections (TCP, UDP flows) per second per run",
+                        &Config::network_new_connections_rate, 1, 100000));
+    s.push_back(integer("NETWORK_NEW_CONNECTIONS_BURST",
+                        "egress: new connections per run at once, before the rate applies",
+                        &Config::network_new_connections_burst, 1, 100000));
     s.push_back(choice("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", &Config::log_level,
                        std::array{std::pair{std::string_view{"debug"}, LogLevel::debug},
                                   std::pair{std::string_view{"info"}, LogLevel::info},

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "log/log.h"
+
 namespace sbx::network {
 namespace {
 
@@ -21,6 +23,23 @@ std::string read_file(const char* path) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// The per-run limits as /health and the log show them; warns when concurrent runs could fill
+// half of the host's conntrack table (then the host drops new connections, its own included).
+std::string limits_of(const EgressRules& r, unsigned concurrent_runs) {
+    const std::uint64_t per_run = conntrack_entries_per_run(r);
+    std::uint64_t table = 0;
+    std::istringstream(read_file("/proc/sys/net/netfilter/nf_conntrack_max")) >> table;
+    if (table > 0 && per_run * concurrent_runs > table / 2) {
+        log::warn("egress: runs could fill half of the host's conntrack table",
+                  {{"conntrack_per_run", per_run}, {"runs", concurrent_runs},
+                   {"nf_conntrack_max", table}});
+    }
+    return "per run: " + std::to_string(r.max_connections) + " open connections, " +
+           std::to_string(r.new_connections_rate) + " new/s (burst " +
+           std::to_string(r.new_connections_burst) + "), at most " + std::to_string(per_run) +
+           " conntrack entries";
 }
 
 }  // namespace
@@ -42,6 +61,8 @@ sys::Result<EgressRules> rules_from_config(const config::Config& cfg, std::strin
     }
     r.bandwidth_bytes = cfg.network_bandwidth_bytes;
     r.max_connections = cfg.network_max_connections;
+    r.new_connections_rate = cfg.network_new_connections_rate;
+    r.new_connections_burst = cfg.network_new_connections_burst;
     return r;
 }
 
@@ -67,17 +88,20 @@ sys::Result<std::unique_ptr<Egress>> Egress::start(const config::Config& cfg) {
     SBX_TRY(auto rules, rules_from_config(cfg, read_file("/etc/resolv.conf")));
     SBX_TRY(auto fw, Firewall::install(rules));
     auto gids = std::make_shared<GidPool>(rules.gid_first, kGidCount);
-    return std::unique_ptr<Egress>(new Egress(std::move(fw), std::move(gids), std::move(slirp)));
+    auto limits = limits_of(rules, cfg.effective_max_concurrent_runs());
+    return std::unique_ptr<Egress>(
+        new Egress(std::move(fw), std::move(gids), std::move(slirp), std::move(limits)));
 }
 
-sys::Result<SlirpLink> Egress::link(int run_pidfd) {
+sys::Result<SlirpLink> Egress::link(int run_pidfd, std::span<const int> run_groups) {
     auto gid = gids_->acquire();
     if (!gid) return sys::SysError{sys::Step::network_start, EAGAIN, "every egress gid is in use"};
-    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid), reaper_);
+    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid), reaper_, run_groups);
 }
 
 std::string Egress::describe() const {
-    return "egress through slirp4netns per run; firewall table inet " + firewall_.table();
+    return "egress through slirp4netns per run; firewall table inet " + firewall_.table() + "; " +
+           limits_;
 }
 
 }  // namespace sbx::network

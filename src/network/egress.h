@@ -36,23 +36,25 @@ public:
     // left) and checks slirp4netns is there. Errors: Step::firewall / network_start.
     [[nodiscard]] static sys::Result<std::unique_ptr<Egress>> start(const config::Config& cfg);
 
-    // Starts the stack of one run (see SlirpLink::start). Errors: Step::network_start when
-    // every gid is in use; the steps of SlirpLink::start.
-    [[nodiscard]] sys::Result<SlirpLink> link(int run_pidfd);
+    // Starts the stack of one run, in the run's cgroups (see SlirpLink::start). Errors:
+    // Step::network_start when every gid is in use; the steps of SlirpLink::start.
+    [[nodiscard]] sys::Result<SlirpLink> link(int run_pidfd, std::span<const int> run_groups);
 
     [[nodiscard]] std::string describe() const;
 
 private:
-    Egress(Firewall fw, std::shared_ptr<GidPool> gids, SlirpOptions slirp)
+    Egress(Firewall fw, std::shared_ptr<GidPool> gids, SlirpOptions slirp, std::string limits)
         : firewall_(std::move(fw)),
           gids_(std::move(gids)),
           slirp_(std::move(slirp)),
-          reaper_(std::make_shared<LinkReaper>()) {}
+          reaper_(std::make_shared<LinkReaper>()),
+          limits_(std::move(limits)) {}
 
     Firewall firewall_;  // destroyed last: after every stack is gone
     std::shared_ptr<GidPool> gids_;
     SlirpOptions slirp_;
     std::shared_ptr<LinkReaper> reaper_;
+    std::string limits_;  // the per-run limits, for describe()
 };
 
 }  // namespace sbx::network

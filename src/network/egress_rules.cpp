@@ -69,6 +69,49 @@ std::vector<std::string> entry_matches(const AllowEntry& e) {
     return {addr + " tcp dport " + port, addr + " udp dport " + port};
 }
 
+// The output hook: the stacks' new connections — allowed entries, then the blocks, then the
+// limits (out_new).
+std::vector<std::string> output_rules(const EgressRules& r, const std::string& gids) {
+    std::vector<std::string> out = {"type filter hook output priority filter; policy accept;",
+                                    "meta skgid != " + gids + " accept",
+                                    "ct state established,related goto out_rate"};
+    for (const auto& ns : r.dns) {
+        if (auto e = parse_allow_entry(ns)) {
+            e->port = 53;
+            for (const auto& m : entry_matches(*e)) out.push_back(m + " goto out_new");
+        }
+    }
+    for (const auto& e : r.allow) {
+        for (const auto& m : entry_matches(e)) out.push_back(m + " goto out_new");
+    }
+    out.emplace_back("fib daddr type local goto deny");
+    std::string v4 = "ip daddr ";
+    set_of(v4, blocked_ipv4());
+    out.push_back(v4 + " goto deny");
+    std::string v6 = "ip6 daddr ";
+    set_of(v6, blocked_ipv6());
+    out.push_back(v6 + " goto deny");
+    std::string ports;
+    for (const auto p : blocked_tcp_ports()) {
+        ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+    }
+    out.push_back("tcp dport { " + ports + " } goto deny");
+    out.emplace_back("goto out_new");
+    return out;
+}
+
+// The stacks' conntrack timeouts (see kClosedTcpTimeoutS); set on each new connection.
+std::string conntrack_timeouts() {
+    const auto s = [](unsigned v) { return std::to_string(v); };
+    const std::string closing = s(kClosingTcpTimeoutS);
+    return "  ct timeout stack_tcp { protocol tcp; l3proto inet; policy = { syn_sent: " + closing +
+           ", syn_recv: " + closing + ", fin_wait: " + closing + ", close_wait: " + closing +
+           ", last_ack: " + closing + ", time_wait: " + s(kClosedTcpTimeoutS) +
+           ", close: " + s(kClosedTcpTimeoutS) + " }; }\n" +
+           "  ct timeout stack_udp { protocol udp; l3proto inet; policy = { unreplied: " +
+           s(kUnrepliedUdpTimeoutS) + ", replied: " + s(kRepliedUdpTimeoutS) + " }; }\n";
+}
+
 }  // namespace
 
 std::optional<AllowEntry> parse_allow_entry(std::string_view text, std::string* reason) {
@@ -164,18 +207,57 @@ std::vector<std::string> resolv_conf_nameservers(std::string_view text) {
     return out;
 }
 
+// IANA's IPv4 and IPv6 special-purpose address registries, plus multicast and the
+// deprecated site-local and IPv4-compatible IPv6 ranges. Not blocked: ranges IANA marks
+// globally reachable (AS112, anycast services), and the documentation prefixes (192.0.2/24,
+// 198.51.100/24, 203.0.113/24, 2001:db8::/32, 3fff::/20): never routed, nothing is behind them.
 const std::vector<std::string_view>& blocked_ipv4() {
     static const std::vector<std::string_view> nets = {
-        "0.0.0.0/8",       "10.0.0.0/8",     "100.64.0.0/10", "127.0.0.0/8",
-        "169.254.0.0/16",  "172.16.0.0/12",  "192.0.0.0/24",  "192.168.0.0/16",
-        "198.18.0.0/15",   "224.0.0.0/4",    "240.0.0.0/4"};
+        "0.0.0.0/8",       // "this network"
+        "10.0.0.0/8",      // private
+        "100.64.0.0/10",   // shared address space (CGNAT)
+        "127.0.0.0/8",     // loopback
+        "169.254.0.0/16",  // link-local: cloud metadata services
+        "172.16.0.0/12",   // private
+        "192.0.0.0/24",    // IETF protocol assignments (DS-Lite, NAT64 discovery)
+        "192.88.99.0/24",  // deprecated 6to4 relay anycast
+        "192.168.0.0/16",  // private
+        "198.18.0.0/15",   // benchmarking
+        "224.0.0.0/4",     // multicast
+        "240.0.0.0/4"};    // reserved, limited broadcast
     return nets;
 }
 
 const std::vector<std::string_view>& blocked_ipv6() {
     static const std::vector<std::string_view> nets = {
-        "::/127", "::ffff:0.0.0.0/96", "64:ff9b:1::/48", "fc00::/7", "fe80::/10", "ff00::/8"};
+        "::/96",              // unspecified, loopback, deprecated IPv4-compatible
+        "::ffff:0.0.0.0/96",  // IPv4-mapped
+        "64:ff9b::/96",       // NAT64 well-known prefix: any IPv4 address behind a translator
+        "64:ff9b:1::/48",     // local-use IPv4/IPv6 translation
+        "100::/64",           // discard-only
+        "100:0:0:1::/64",     // dummy prefix
+        "2001::/32",          // Teredo: embeds IPv4 addresses
+        "2001:2::/48",        // benchmarking
+        "2001:10::/28",       // deprecated ORCHID
+        "2002::/16",          // 6to4: embeds an IPv4 address
+        "5f00::/16",          // segment routing SIDs
+        "fc00::/7",           // unique local
+        "fe80::/10",          // link-local
+        "fec0::/10",          // deprecated site-local
+        "ff00::/8"};          // multicast
     return nets;
+}
+
+// Outbound mail (SMTP, submission over TLS, submission): spam from runs would land on the
+// host's address reputation. Reachable only through a NETWORK_ALLOW entry.
+const std::vector<std::uint16_t>& blocked_tcp_ports() {
+    static const std::vector<std::uint16_t> ports = {25, 465, 587};
+    return ports;
+}
+
+std::uint64_t conntrack_entries_per_run(const EgressRules& r) {
+    return 2ULL * r.max_connections + r.new_connections_burst +
+           std::uint64_t{kClosedTcpTimeoutS} * r.new_connections_rate;
 }
 
 std::string render_ruleset(const EgressRules& r) {
@@ -188,40 +270,26 @@ std::string render_ruleset(const EgressRules& r) {
         for (const auto& rule : rules) (t += "    ") += rule + "\n";
         t += "  }\n";
     };
-    // Output: the stacks' new connections — allowed entries, then the blocks, then the limits.
-    std::vector<std::string> output = {"type filter hook output priority filter; policy accept;",
-                                       "meta skgid != " + gids + " accept",
-                                       "ct state established,related goto out_rate"};
-    for (const auto& ns : r.dns) {
-        if (auto e = parse_allow_entry(ns)) {
-            e->port = 53;
-            for (const auto& m : entry_matches(*e)) output.push_back(m + " goto out_new");
-        }
-    }
-    for (const auto& e : r.allow) {
-        for (const auto& m : entry_matches(e)) output.push_back(m + " goto out_new");
-    }
-    output.emplace_back("fib daddr type local goto deny");
-    std::string v4 = "ip daddr ";
-    set_of(v4, blocked_ipv4());
-    output.push_back(v4 + " goto deny");
-    std::string v6 = "ip6 daddr ";
-    set_of(v6, blocked_ipv6());
-    output.push_back(v6 + " goto deny");
-    output.emplace_back("goto out_new");
-
     t += "add table inet " + r.table + "\n";  // so that the delete cannot fail: one atomic batch
     t += "delete table inet " + r.table + "\n";
     t += "table inet " + r.table + " {\n";
     t += "  set conns { type gid; flags dynamic; size 65535; }\n";
+    t += "  set new_conns { type gid; flags dynamic,timeout; timeout 1m; size 65535; }\n";
     t += "  set rate_out { type gid; flags dynamic,timeout; timeout 1m; size 65535; }\n";
     t += "  set rate_in { type gid; flags dynamic,timeout; timeout 1m; size 65535; }\n";
+    t += conntrack_timeouts();
     chain("deny", {"meta l4proto tcp reject with tcp reset", "reject with icmpx admin-prohibited"});
     chain("out_rate", {"update @rate_out { meta skgid " + rate + " } drop"});
-    chain("out_new", {"add @conns { meta skgid ct count over " + std::to_string(r.max_connections) +
+    // A connection's first packet (its conntrack entry not yet in the table) spends a token of
+    // the run's new-connection budget; later packets of an unanswered UDP flow do not.
+    chain("out_new", {"ct status != confirmed update @new_conns { meta skgid limit rate over " +
+                          std::to_string(r.new_connections_rate) + "/second burst " +
+                          std::to_string(r.new_connections_burst) + " packets } goto deny",
+                      "add @conns { meta skgid ct count over " + std::to_string(r.max_connections) +
                           " } goto deny",
-                      "goto out_rate"});
-    chain("output", output);
+                      "meta l4proto tcp ct timeout set \"stack_tcp\"",
+                      "meta l4proto udp ct timeout set \"stack_udp\"", "goto out_rate"});
+    chain("output", output_rules(r, gids));
     chain("input", {"type filter hook input priority filter; policy accept;",
                     "meta skgid " + gids + " update @rate_in { meta skgid " + rate + " } drop"});
     t += "}\n";

@@ -39,15 +39,35 @@ struct EgressRules {
     std::vector<AllowEntry> allow;   // reachable although in a blocked range
     std::vector<std::string> dns;    // resolvers: port 53 reachable
     std::uint64_t bandwidth_bytes = 10ULL << 20;  // per run, per direction, bytes/s
-    std::uint32_t max_connections = 64;           // per run
+    std::uint32_t max_connections = 64;           // per run, open at once
+    std::uint32_t new_connections_rate = 50;      // per run, new connections per second
+    std::uint32_t new_connections_burst = 100;    // per run, new connections at once
 };
+
+// Conntrack timeouts (seconds) for the stacks' connections, shorter than the kernel's for
+// closing and unanswered ones: how long a run's closed connections stay in the host's table
+// (TIME_WAIT would otherwise hold each for 120 s, uncounted by the per-run limit).
+inline constexpr unsigned kClosedTcpTimeoutS = 10;   // time_wait, close
+inline constexpr unsigned kClosingTcpTimeoutS = 30;  // syn_*, fin_wait, close_wait, last_ack
+inline constexpr unsigned kUnrepliedUdpTimeoutS = 10;
+inline constexpr unsigned kRepliedUdpTimeoutS = 30;
+
+// The most conntrack entries one run can hold in the host's table at once: its open
+// connections (TCP not yet closed, UDP flows: NETWORK_MAX_CONNECTIONS), the ones it closed in
+// the last kClosedTcpTimeoutS seconds (at most the open ones plus every connection it may
+// start in that time).
+[[nodiscard]] std::uint64_t conntrack_entries_per_run(const EgressRules& rules);
 
 // The whole table, ready for `nft -f` (a delete of an older table of the same name first).
 [[nodiscard]] std::string render_ruleset(const EgressRules& rules);
 
 // Blocked unless allowed: loopback, this host's own addresses (fib type local), private,
-// shared (CGNAT), link-local (cloud metadata), multicast and reserved ranges.
+// shared (CGNAT), link-local (cloud metadata), multicast, reserved and deprecated ranges, and
+// the IPv6 prefixes that embed or translate to IPv4 (a way around the IPv4 blocks): the
+// special-purpose ranges IANA marks not globally reachable, except documentation prefixes.
+// Outbound SMTP (TCP 25, 465, 587) is blocked the same way, to any address.
 [[nodiscard]] const std::vector<std::string_view>& blocked_ipv4();
 [[nodiscard]] const std::vector<std::string_view>& blocked_ipv6();
+[[nodiscard]] const std::vector<std::uint16_t>& blocked_tcp_ports();
 
 }  // namespace sbx::network

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <linux/close_range.h>
 #include <sched.h>
+#include <sys/mount.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -31,15 +32,50 @@ sys::Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
 }
 
 // The child's exit status tells the parent which step failed (the child cannot log).
-enum ChildFailure : int { kSetnsRun = 101, kOpenNs, kSetnsHost, kDupFds, kSetIds, kExec };
+enum ChildFailure : int {
+    kSetnsRun = 101,
+    kOpenNs,
+    kSetnsHost,
+    kDupFds,
+    kSetIds,
+    kExec,
+    kJoinGroup,
+    kMountNs
+};
 
 [[noreturn]] void fail(ChildFailure f) { ::_exit(f); }
 
-long raw(long nr, long a = 0, long b = 0, long c = 0) { return ::syscall(nr, a, b, c); }
+long raw(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e = 0) {
+    return ::syscall(nr, a, b, c, d, e);
+}
+
+// child: async-signal-safe. A mount namespace of its own whose mounts propagate nowhere:
+// slirp4netns's --enable-sandbox makes only "/" private before it detaches the old root, and
+// that detach would otherwise propagate to the host's shared mounts below it and unmount them
+// (e.g. every /run/netns/<name> of `ip netns`).
+void child_private_mounts() {
+    if (raw(SYS_unshare, CLONE_NEWNS) != 0) fail(kMountNs);
+    if (raw(SYS_mount, 0, reinterpret_cast<long>("/"), 0, MS_REC | MS_PRIVATE, 0) != 0) {
+        fail(kMountNs);
+    }
+}
+
+struct ChildArgs {
+    int run_pidfd, ready_write, exit_read;
+    gid_t gid;
+    const int* group_fds;
+    std::size_t groups;
+    const char* program;
+    char* const* argv;
+    char* const* envp;
+};
 
 // Everything between fork and exec: raw system calls on memory prepared before the fork.
-[[noreturn]] void child(int run_pidfd, int ready_write, int exit_read, gid_t gid,
-                        const char* program, char* const* argv, char* const* envp) {
+[[noreturn]] void child(const ChildArgs& a) {
+    // In the run's groups first: all the stack does counts against the run's limits.
+    if (!child_join_cgroups(std::span<const int>(a.group_fds, a.groups))) fail(kJoinGroup);
+    child_private_mounts();
+    const int run_pidfd = a.run_pidfd;
     const int host_ns = static_cast<int>(raw(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/ns/net"),
                                              O_RDONLY | O_CLOEXEC));
     if (host_ns < 0) fail(kOpenNs);
@@ -49,7 +85,7 @@ long raw(long nr, long a = 0, long b = 0, long c = 0) { return ::syscall(nr, a, 
     if (run_ns < 0) fail(kOpenNs);
     if (raw(SYS_setns, host_ns, CLONE_NEWNET) != 0) fail(kSetnsHost);  // slirp itself stays on the host
     // Move the three fds above any target number first, then into place (dup3 clears CLOEXEC).
-    const std::array<int, 3> src{run_ns, ready_write, exit_read};
+    const std::array<int, 3> src{run_ns, a.ready_write, a.exit_read};
     std::array<int, 3> high{};
     for (std::size_t i = 0; i < src.size(); ++i) {
         high[i] = static_cast<int>(raw(SYS_fcntl, src[i], F_DUPFD_CLOEXEC, 64));
@@ -66,13 +102,22 @@ long raw(long nr, long a = 0, long b = 0, long c = 0) { return ::syscall(nr, a, 
     }
     if (raw(SYS_close_range, kExitFd + 1, ~0U, 0) != 0) fail(kDupFds);
     // Root, but in a group of its own and none other: what the firewall table matches.
-    if (raw(SYS_setgroups, 0, 0) != 0 || raw(SYS_setresgid, gid, gid, gid) != 0) fail(kSetIds);
-    raw(SYS_execve, reinterpret_cast<long>(program), reinterpret_cast<long>(argv),
-        reinterpret_cast<long>(envp));
+    if (raw(SYS_setgroups, 0, 0) != 0 || raw(SYS_setresgid, a.gid, a.gid, a.gid) != 0) {
+        fail(kSetIds);
+    }
+    raw(SYS_execve, reinterpret_cast<long>(a.program), reinterpret_cast<long>(a.argv),
+        reinterpret_cast<long>(a.envp));
     fail(kExec);
 }
 
 }  // namespace
+
+bool child_join_cgroups(std::span<const int> procs_fds) noexcept {
+    for (const int fd : procs_fds) {
+        if (raw(SYS_write, fd, reinterpret_cast<long>("0"), 1) != 1) return false;
+    }
+    return true;
+}
 
 SlirpLink::~SlirpLink() {
     if (!process_.running() || !reaper_) return;  // members: kill, reap, free the gid
@@ -81,7 +126,8 @@ SlirpLink::~SlirpLink() {
 }
 
 sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pidfd, GidLease gid,
-                                        std::shared_ptr<LinkReaper> reaper) {
+                                        std::shared_ptr<LinkReaper> reaper,
+                                        std::span<const int> run_groups) {
     SBX_TRY(auto ready, make_pipe());
     SBX_TRY(auto exit_pipe, make_pipe());
     // argv and envp exist before the fork: the child must not allocate.
@@ -97,12 +143,13 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pid
     std::array<char*, 2> envp{path_env.data(), nullptr};
     const std::string program = options.program.string();
 
+    const ChildArgs child_args{run_pidfd, ready.second.get(), exit_pipe.first.get(), gid.gid(),
+                               run_groups.data(), run_groups.size(), program.c_str(),
+                               argv.data(), envp.data()};
+
     const pid_t pid = ::fork();
     if (pid < 0) return sys::errno_error(Step::fork, "slirp4netns");
-    if (pid == 0) {
-        child(run_pidfd, ready.second.get(), exit_pipe.first.get(), gid.gid(), program.c_str(),
-              argv.data(), envp.data());
-    }
+    if (pid == 0) child(child_args);
     auto pidfd = sys::open_pidfd(pid);
     if (!pidfd) {  // cannot happen for our own unreaped child; do not leave it running
         ::kill(pid, SIGKILL);
@@ -135,6 +182,8 @@ std::string SlirpLink::failure() {
         case kDupFds: return "fd set-up failed";
         case kSetIds: return "setgroups/setresgid failed";
         case kExec: return "exec of slirp4netns failed (is the slirp4netns package installed?)";
+        case kJoinGroup: return "joining the run's cgroup failed";
+        case kMountNs: return "a private mount namespace for slirp4netns failed";
         default:
             return "slirp4netns exited with status " + std::to_string(WEXITSTATUS(status)) +
                    " before its interface was up";

@@ -6,11 +6,13 @@
 // no supplementary groups, sandboxes itself (--enable-sandbox: private mount namespace, every
 // capability but NET_BIND_SERVICE dropped; --enable-seccomp), cannot reach the host's
 // loopback through the gateway (--disable-host-loopback), and exits when the server closes
-// its exit pipe or dies.
+// its exit pipe or dies. It runs in the run's cgroup (under the run's CPU, memory and pids
+// limits, killed with it) and in a mount namespace of its own (see slirp_link.cpp).
 #pragma once
 
 #include <filesystem>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "network/gid_pool.h"
@@ -26,6 +28,11 @@ struct SlirpOptions {
     unsigned mtu = 65520;  // slirp's maximum: fewer, larger packets through the user-mode stack
 };
 
+// child: async-signal-safe. Moves the calling process into the cgroups whose cgroup.procs
+// files `procs_fds` are open for writing (it writes "0", the writer itself, to each; v1: one
+// per hierarchy, v2: one). False at the first failed write (errno tells why).
+[[nodiscard]] bool child_join_cgroups(std::span<const int> procs_fds) noexcept;
+
 class SlirpLink {
 public:
     SlirpLink() = default;
@@ -38,12 +45,15 @@ public:
     ~SlirpLink();
 
     // Starts slirp4netns for the network namespace of the process behind `run_pidfd` (which
-    // must stay alive until ready). Returns at once; ready_fd() then reads one byte once tap0
-    // is configured, or EOF if slirp4netns failed. Errors: Step::fork / setns / pipe.
+    // must stay alive until ready), inside the cgroups whose cgroup.procs files `run_groups`
+    // are open for writing (the run's; the caller may close them once this returns). Returns
+    // at once; ready_fd() then reads one byte once tap0 is configured, or EOF if slirp4netns
+    // failed (failure() says why). Errors: Step::fork / pipe.
     // Safe in a multi-threaded process: the child makes raw system calls only, then execs.
     [[nodiscard]] static sys::Result<SlirpLink> start(const SlirpOptions& options, int run_pidfd,
                                                       GidLease gid,
-                                                      std::shared_ptr<LinkReaper> reaper = nullptr);
+                                                      std::shared_ptr<LinkReaper> reaper = nullptr,
+                                                      std::span<const int> run_groups = {});
 
     [[nodiscard]] int ready_fd() const noexcept { return ready_read_.get(); }
     // After ready_fd() gave EOF: reaps the process and says which step failed.
@@ -51,6 +61,8 @@ public:
     // The process has not exited (its pidfd is not readable).
     [[nodiscard]] bool alive() const;
     [[nodiscard]] pid_t pid() const noexcept { return process_.pid(); }
+    // Polls readable once the process has exited (for waiting without blocking).
+    [[nodiscard]] int pidfd() const noexcept { return process_.pidfd(); }
 
 private:
     std::shared_ptr<LinkReaper> reaper_;

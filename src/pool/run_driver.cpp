@@ -14,6 +14,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <string>
@@ -148,30 +149,40 @@ asio::awaitable<void> watchdog(std::chrono::steady_clock::time_point deadline, c
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-// True when G is the only process of the run left (or none is): nothing else can write to its
-// output or files, so an end report can be answered while G's exit is still under way.
+// True when G is the only process of the run left (or none is), besides the run's network
+// stack (in the run's group, outside its namespaces: it cannot write to the run's output or
+// files), so an end report can be answered while G's exit is still under way.
 bool alone(const PreparedRun& run) {
     if (!run.group || run.g_pid == 0) return false;  // cannot tell: wait for the exit report
+    const pid_t link = run.link ? run.link->pid() : 0;
     const auto members = run.group->members();
-    return members.empty() || (members.size() == 1 && members.front() == run.g_pid);
+    return std::all_of(members.begin(), members.end(),
+                       [&](pid_t p) { return p == run.g_pid || (link > 0 && p == link); });
 }
 
 // After the response: the run's resources go once G is gone. A run answered from its end
 // report may still be exiting (unmapping a large zygote's memory takes milliseconds): wait for
 // its pidfd without blocking a thread (bounded), then close its fds and remove its group.
+// The network stack, in the run's group, is cut first and waited for the same way, so that
+// removing the group does not wait for it.
 asio::awaitable<void> retire(PreparedRun run) {
     auto ex = co_await asio::this_coro::executor;
-    if (run.pidfd) {
-        sys::UniqueFd watch{::fcntl(run.pidfd.get(), F_DUPFD_CLOEXEC, 0)};
-        if (watch) {
-            asio::posix::stream_descriptor exited(ex, watch.release());
-            asio::steady_timer limit(ex, std::chrono::seconds(5));
-            co_await (exited.async_wait(asio::posix::stream_descriptor::wait_read,
-                                        asio::as_tuple(asio::use_awaitable)) ||
-                      limit.async_wait(asio::as_tuple(asio::use_awaitable)));
-        }
+    asio::steady_timer limit(ex, std::chrono::seconds(5));
+    auto await_exit = [&](int pidfd) -> asio::awaitable<void> {
+        sys::UniqueFd watch{::fcntl(pidfd, F_DUPFD_CLOEXEC, 0)};
+        if (!watch) co_return;
+        asio::posix::stream_descriptor exited(ex, watch.release());
+        co_await (exited.async_wait(asio::posix::stream_descriptor::wait_read,
+                                    asio::as_tuple(asio::use_awaitable)) ||
+                  limit.async_wait(asio::as_tuple(asio::use_awaitable)));
+    };
+    if (run.link) {
+        sys::UniqueFd link{::fcntl(run.link->pidfd(), F_DUPFD_CLOEXEC, 0)};
+        run.link.reset();  // SIGKILL; reaped elsewhere
+        if (link) co_await await_exit(link.get());
     }
-    // `run` goes here: SIGKILL to G if still alive, fds closed, link cut, group removed.
+    if (run.pidfd) co_await await_exit(run.pidfd.get());
+    // `run` goes here: SIGKILL to G if still alive, fds closed, group removed.
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 // Implemented over network::SlirpLink (app/egress_links.h); absent without egress.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -20,14 +23,21 @@ public:
     [[nodiscard]] virtual std::string failure() = 0;
     // False once the link's process has exited (e.g. killed from outside).
     [[nodiscard]] virtual bool alive() const = 0;
+    // The link's process (host pid; it is a member of the run's group) and a pidfd of it
+    // that polls readable once it has exited.
+    [[nodiscard]] virtual pid_t pid() const = 0;
+    [[nodiscard]] virtual int pidfd() const = 0;
 };
 
 class RunNetworkFactory {
 public:
     virtual ~RunNetworkFactory() = default;
     // Starts the link for the network namespace of the process behind `run_pidfd`, which must
-    // stay alive until the link is ready. Returns before it is ready (see ready_fd()).
-    virtual sys::Result<std::unique_ptr<RunNetwork>> attach(int run_pidfd) = 0;
+    // stay alive until the link is ready, with its process in the run's group: `run_groups`
+    // are the group's cgroup.procs fds (RunGroup::procs_fds; empty without a group), which
+    // the caller may close once this returns. Returns before it is ready (see ready_fd()).
+    virtual sys::Result<std::unique_ptr<RunNetwork>> attach(int run_pidfd,
+                                                            std::span<const int> run_groups) = 0;
     [[nodiscard]] virtual std::vector<LayerStatus> layers() const = 0;
 };
 

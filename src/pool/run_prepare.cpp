@@ -87,6 +87,19 @@ asio::awaitable<Result<void>> await_link(RunNetwork& link, std::chrono::millisec
     co_return Result<void>{};
 }
 
+// Starts the run's link with its process in the run's group: the stack's CPU, memory and
+// pids count against the run's limits, and it dies with the group.
+Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run,
+                                                RunNetworkFactory& network) {
+    std::vector<UniqueFd> join;
+    if (run.group != nullptr) {
+        SBX_TRY(join, run.group->procs_fds());
+    }
+    std::vector<int> join_fds;
+    for (const auto& fd : join) join_fds.push_back(fd.get());
+    return network.attach(run.pidfd.get(), join_fds);  // `join` closes: the child has them
+}
+
 }  // namespace
 
 PreparedRun::~PreparedRun() {
@@ -142,7 +155,7 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     run.g_pid = sys::pid_of_pidfd(run.pidfd.get()).value_or(0);
     run.workdir = std::move(ready.fds[1]);
     if (network != nullptr) {
-        SBX_CO_TRY(run.link, network->attach(run.pidfd.get()));
+        SBX_CO_TRY(run.link, attach_link(run, *network));
         SBX_CO_TRY_VOID(co_await await_link(*run.link, settings.setup_timeout));
     }
     co_return run;

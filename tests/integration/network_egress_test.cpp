@@ -6,13 +6,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <string>
 
 #include "network/egress.h"
 #include "network/firewall.h"
+#include "sandbox/cgroup.h"
 #include "sys/pidfd.h"
+#include "sys/scope_exit.h"
 
 namespace sbx::network {
 namespace {
@@ -156,6 +160,71 @@ TEST(NetworkSlirpLink, ANamespaceThatIsGoneGivesEofAndTheFailingStep) {
     char c = 0;
     EXPECT_EQ(::read(link->ready_fd(), &c, 1), 0);  // EOF: never ready
     EXPECT_NE(link->failure().find("setns into the run's network namespace"), std::string::npos);
+}
+
+// The stack joins the run's cgroups before it execs: it is limited and counted with the run,
+// and killing the group kills it.
+TEST(NetworkSlirpLink, RunsInTheRunsCgroupsAndDiesWithThem) {
+    if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns not installed";
+    sandbox::CgroupDetectOptions opts;
+    opts.prefix = "itest-egress-" + std::to_string(::getpid());
+    auto cgroups = sandbox::detect_cgroups(opts);
+    if (cgroups->version() == sandbox::CgroupVersion::none) GTEST_SKIP() << cgroups->describe();
+    auto group = cgroups->create_run("r1", sandbox::CgroupLimits{64 << 20, 8, 0.5});
+    ASSERT_TRUE(group) << group.error().render();
+    auto pool = std::make_shared<GidPool>(2504096, 1);
+    NetnsChild child;
+    std::vector<int> join;
+    auto fds = group->open_procs_fds();
+    ASSERT_TRUE(fds) << fds.error().render();
+    for (const auto& fd : *fds) join.push_back(fd.get());
+    auto link = SlirpLink::start(SlirpOptions{}, child.pidfd.get(), std::move(*pool->acquire()),
+                                 nullptr, join);
+    ASSERT_TRUE(link) << link.error().render();
+    fds->clear();
+    ASSERT_TRUE(wait_readable(link->ready_fd(), 5000));
+    char c = 0;
+    ASSERT_EQ(::read(link->ready_fd(), &c, 1), 1) << link->failure();
+    const auto members = group->members();
+    EXPECT_NE(std::find(members.begin(), members.end(), link->pid()), members.end());
+    // In every hierarchy of the run (v1: memory, pids, cpu, cpuacct, freezer; v2: one).
+    const auto own = command_output("cat /proc/" + std::to_string(link->pid()) + "/cgroup");
+    std::size_t in_run = 0;
+    for (std::size_t at = own.find(opts.prefix + "/r1\n"); at != std::string::npos;
+         at = own.find(opts.prefix + "/r1\n", at + 1)) {
+        ++in_run;
+    }
+    EXPECT_EQ(in_run, group->dirs().size()) << own;
+    ASSERT_TRUE(group->kill());
+    EXPECT_TRUE(wait_readable(link->pidfd(), 2000));  // exited with its group
+    EXPECT_FALSE(link->alive());
+    EXPECT_TRUE(group->remove());
+}
+
+bool mounted(const std::string& path) {
+    return command_output("cat /proc/self/mountinfo").find(" " + path + " ") != std::string::npos;
+}
+
+// slirp4netns sandboxes itself (--enable-sandbox) by detaching its old root, which propagates
+// to shared mounts of the mount namespace it starts in: in the host's, that unmounted every
+// `ip netns` name under the shared /run/netns. It starts in a private one instead.
+TEST(NetworkSlirpLink, LeavesTheHostsSharedMountsAlone) {
+    if (::access("/usr/bin/slirp4netns", X_OK) != 0) GTEST_SKIP() << "slirp4netns not installed";
+    const std::string name = "sbxitest" + std::to_string(::getpid());
+    ASSERT_EQ(std::system(("ip netns add " + name).c_str()), 0);  // /run/netns: a shared mount
+    sys::ScopeExit remove{[&] { EXPECT_EQ(std::system(("ip netns del " + name).c_str()), 0); }};
+    ASSERT_TRUE(mounted("/run/netns/" + name));
+    auto pool = std::make_shared<GidPool>(2504096, 1);
+    {
+        NetnsChild child;
+        auto link =
+            SlirpLink::start(SlirpOptions{}, child.pidfd.get(), std::move(*pool->acquire()));
+        ASSERT_TRUE(link) << link.error().render();
+        ASSERT_TRUE(wait_readable(link->ready_fd(), 5000));
+        char c = 0;
+        ASSERT_EQ(::read(link->ready_fd(), &c, 1), 1) << link->failure();
+        EXPECT_TRUE(mounted("/run/netns/" + name));
+    }
 }
 
 }  // namespace

@@ -5,8 +5,9 @@
 `peer_addr` on ports PORT and PORT + 1, serving a page whose <title> is the host's name and
 a blob of `blob_bytes`, and a DNS server on port 53 that answers every A question with
 `peer_addr`.
-The host routes to it directly (connected route). Everything is removed by close().
-Traffic stays on this machine: nothing here reaches any other address.
+The host routes to it directly (connected route). `add_sinks` adds listeners on more ports
+(TCP: accept, greet like a mail server, close; UDP: read and discard). Everything is removed
+by close(). Traffic stays on this machine: nothing here reaches any other address.
 """
 import os
 import subprocess
@@ -52,6 +53,32 @@ threading.Thread(target=second.serve_forever, daemon=True).start()
 http.server.ThreadingHTTPServer((sys.argv[3], int(sys.argv[4])), H).serve_forever()
 """
 
+SINKS = r"""
+import socket, sys, threading
+addr, tcp, udp = sys.argv[1], sys.argv[2], sys.argv[3]
+def serve_tcp(port):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port)); s.listen(128)
+    while True:
+        c, _ = s.accept()
+        try:
+            c.sendall(b"220 sink ESMTP\r\n")
+        except OSError:
+            pass
+        c.close()
+def serve_udp(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind((addr, port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    while True:
+        s.recv(65536)
+ports = [(serve_tcp, int(p)) for p in tcp.split(",") if p] + \
+        [(serve_udp, int(p)) for p in udp.split(",") if p]
+for fn, port in ports:
+    threading.Thread(target=fn, args=(port,), daemon=True).start()
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
 
 def _ip(*args, check=True):
     return subprocess.run(["ip", *args], capture_output=True, text=True, check=check)
@@ -94,11 +121,23 @@ class NetHost:
                     raise
                 time.sleep(0.05)
 
+    def add_sinks(self, tcp_ports=(), udp_ports=()):
+        """Listeners on more ports of this host (see the module's doc); up when this returns.
+        Entered through the HTTP server's namespace link, not /run/netns/<name>: a name's
+        mount there can be gone by now (see docs/SECURITY.md "Network" on slirp4netns)."""
+        proc = subprocess.Popen(
+            ["nsenter", "--net=/proc/%d/ns/net" % self.proc.pid, "/usr/bin/python3", "-c",
+             SINKS, self.addr, ",".join(map(str, tcp_ports)), ",".join(map(str, udp_ports))],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.sinks = getattr(self, "sinks", []) + [proc]
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("sinks on %s did not start" % self.name)
+
     def close(self):
-        proc = getattr(self, "proc", None)
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        for proc in [getattr(self, "proc", None)] + getattr(self, "sinks", []):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
         _ip("link", "del", self.veth, check=False)
         _ip("netns", "del", self.name, check=False)
 

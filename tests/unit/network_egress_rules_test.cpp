@@ -97,6 +97,69 @@ TEST(RenderRuleset, MatchesOnlyTheStacksGidsAndBlocksBeforeTheDefaultAccept) {
     EXPECT_NE(t.find("hook input"), std::string::npos);  // downloads are bounded too
 }
 
+TEST(RenderRuleset, BoundsNewConnectionsPerRunAndShortensTheirConntrackLife) {
+    EgressRules r;
+    r.new_connections_rate = 30;
+    r.new_connections_burst = 70;
+    const std::string t = render_ruleset(r);
+    // A new conntrack entry (not yet confirmed) spends the gid's token; later packets of a
+    // flow do not. Over the rate: refused like a blocked address (TCP reset).
+    EXPECT_NE(t.find("ct status != confirmed update @new_conns { meta skgid limit rate over "
+                     "30/second burst 70 packets } goto deny"),
+              std::string::npos)
+        << t;
+    EXPECT_NE(t.find("set new_conns { type gid; flags dynamic,timeout;"), std::string::npos);
+    const auto chain = t.find("chain out_new {");
+    const auto rate = t.find("update @new_conns");
+    const auto count = t.find("add @conns");
+    ASSERT_NE(chain, std::string::npos);
+    EXPECT_LT(chain, rate);
+    EXPECT_LT(rate, count);  // a refused connection never reaches the per-run count
+    EXPECT_NE(t.find("ct timeout stack_tcp { protocol tcp; l3proto inet; policy = { syn_sent: 30, "
+                     "syn_recv: 30, fin_wait: 30, close_wait: 30, last_ack: 30, time_wait: 10, "
+                     "close: 10 }; }"),
+              std::string::npos)
+        << t;
+    EXPECT_NE(t.find("ct timeout stack_udp { protocol udp; l3proto inet; policy = { unreplied: 10, "
+                     "replied: 30 }; }"),
+              std::string::npos);
+    EXPECT_NE(t.find("meta l4proto tcp ct timeout set \"stack_tcp\""), std::string::npos);
+    EXPECT_NE(t.find("meta l4proto udp ct timeout set \"stack_udp\""), std::string::npos);
+    // Documented bound (docs/SECURITY.md): 2 x open + burst + 10 s x rate.
+    r.max_connections = 64;
+    EXPECT_EQ(conntrack_entries_per_run(r), 2U * 64 + 70 + 10 * 30);
+}
+
+TEST(RenderRuleset, BlocksMailUnlessAnAllowEntryComesFirst) {
+    EgressRules r;
+    r.allow = {*parse_allow_entry("192.0.2.25:587"), *parse_allow_entry("10.1.0.0/16")};
+    const std::string t = render_ruleset(r);
+    const auto mail = t.find("tcp dport { 25, 465, 587 } goto deny");
+    ASSERT_NE(mail, std::string::npos) << t;
+    EXPECT_LT(t.find("ip daddr 192.0.2.25/32 tcp dport 587 goto out_new"), mail);
+    EXPECT_LT(t.find("ip daddr 10.1.0.0/16 goto out_new"), mail);
+    EXPECT_LT(mail, t.rfind("goto out_new\n  }"));  // before the default way out
+    EXPECT_NE(t.find("meta l4proto tcp reject with tcp reset"), std::string::npos);
+}
+
+TEST(RenderRuleset, BlocksTheSpecialPurposeRangesThatLeadBackToIpv4OrNowhere) {
+    const std::string t = render_ruleset(EgressRules{});
+    for (const char* net : {"64:ff9b::/96",  // NAT64 well-known prefix
+                            "64:ff9b:1::/48", "2002::/16",  // 6to4
+                            "2001::/32",                    // Teredo
+                            "::/96", "::ffff:0.0.0.0/96", "100::/64", "100:0:0:1::/64",
+                            "2001:2::/48", "2001:10::/28", "5f00::/16", "fec0::/10",
+                            "192.88.99.0/24", "192.0.0.0/24", "198.18.0.0/15", "240.0.0.0/4"}) {
+        const std::string n(net);  // an element of a set, not a prefix of a longer one
+        EXPECT_TRUE(t.find(n + ",") != std::string::npos || t.find(n + " }") != std::string::npos)
+            << net;
+    }
+    // Documentation prefixes route nowhere; the tests stand public hosts on them.
+    for (const char* net : {"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"}) {
+        EXPECT_EQ(t.find(net), std::string::npos) << net;
+    }
+}
+
 TEST(RulesFromConfig, GidRangeFollowsTheUidBaseAndDnsFallsBackToTheHost) {
     config::Config cfg;
     cfg.sandbox_uid_base = 2000000;
@@ -109,6 +172,12 @@ TEST(RulesFromConfig, GidRangeFollowsTheUidBaseAndDnsFallsBackToTheHost) {
     EXPECT_EQ(r->dns, (std::vector<std::string>{"192.0.2.53"}));
     cfg.network_dns = {"198.51.100.53"};
     EXPECT_EQ(rules_from_config(cfg, "nameserver 192.0.2.53\n")->dns, cfg.network_dns);
+    EXPECT_EQ(r->new_connections_rate, 50U);
+    EXPECT_EQ(r->new_connections_burst, 100U);
+    cfg.network_new_connections_rate = 7;
+    cfg.network_new_connections_burst = 9;
+    EXPECT_EQ(rules_from_config(cfg, "")->new_connections_rate, 7U);
+    EXPECT_EQ(rules_from_config(cfg, "")->new_connections_burst, 9U);
     cfg.network_dns = {"not-an-ip"};
     EXPECT_FALSE(rules_from_config(cfg, ""));
     cfg.network_dns.clear();

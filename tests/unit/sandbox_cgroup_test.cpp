@@ -1,4 +1,5 @@
 // cgroup v1/v2/none backends against fake hierarchies in a temp dir (no root needed).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -6,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "network/slirp_link.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/cgroup_fs.h"
 
@@ -167,6 +169,47 @@ TEST_F(FakeCgroupTest, V2DelegatesCreatesLimitsStatsAndRemoves) {
     drop_files({dir});
     ASSERT_TRUE(run->remove());
     EXPECT_FALSE(fs::exists(dir));
+}
+
+// A run's network stack (network::SlirpLink) joins the run's group before it execs, through
+// the same cgroup.procs fds the run itself gets: one per v1 hierarchy, one on v2.
+std::vector<std::string> join_as_a_link(const CgroupDetectOptions& opts) {
+    auto m = detect_cgroups(opts);
+    EXPECT_NE(m->version(), CgroupVersion::none) << m->describe();
+    auto run = m->create_run("r1", CgroupLimits{});
+    EXPECT_TRUE(run) << run.error().render();
+    for (const auto& d : run->dirs()) put(d / "cgroup.procs", "");
+    auto fds = run->open_procs_fds();
+    EXPECT_TRUE(fds) << fds.error().render();
+    std::vector<int> raw;
+    for (const auto& fd : *fds) raw.push_back(fd.get());
+    EXPECT_TRUE(network::child_join_cgroups(raw));
+    std::vector<std::string> got;
+    for (const auto& d : run->dirs()) got.push_back(slurp(d / "cgroup.procs"));
+    drop_files(run->dirs());  // before remove(): a fake "0" is no member to kill
+    EXPECT_TRUE(run->remove());
+    return got;
+}
+
+TEST_F(FakeCgroupTest, ANetworkStackJoinsEveryV1HierarchyOfItsRun) {
+    make_v1_tree();
+    // memory, pids, cpu+cpuacct, freezer: limited, counted and frozen with the run.
+    EXPECT_EQ(join_as_a_link(opts_), (std::vector<std::string>(4, "0")));
+}
+
+TEST_F(FakeCgroupTest, ANetworkStackJoinsItsV2RunGroup) {
+    put(opts_.mount_root / "cgroup.controllers", "cpu memory pids\n");
+    put(opts_.self_cgroup, "0::/svc\n");
+    put(opts_.mount_root / "svc/cgroup.procs", "");
+    EXPECT_EQ(join_as_a_link(opts_), (std::vector<std::string>{"0"}));
+}
+
+TEST(ChildJoinCgroups, AFailedWriteIsReportedAndNoGroupIsNothingToDo) {
+    EXPECT_TRUE(network::child_join_cgroups({}));
+    const sys::UniqueFd ro{::open("/dev/null", O_RDONLY | O_CLOEXEC)};
+    ASSERT_TRUE(ro);
+    const std::vector<int> fds{ro.get()};
+    EXPECT_FALSE(network::child_join_cgroups(fds));
 }
 
 TEST_F(FakeCgroupTest, V2WithoutControllersAndNoV1FallsBackToNone) {
