@@ -92,17 +92,15 @@ install -d "$stage/usr/share/man/man8"
 gzip -9n <"$src/pysandbox.8" >"$stage/usr/share/man/man8/pysandbox.8.gz"
 install -D -m 0644 "$src/lintian-overrides" "$stage/usr/share/lintian/overrides/pysandbox"
 
-# Depends: the libraries the binary links (dpkg-shlibdeps), Python with every package runs are
-# promised (issue 4; the zygote preloads numpy, pandas, matplotlib, requests and bs4) and
-# slirp4netns (NETWORK_MODE=egress). (Debian's python3-matplotlib pulls in python3-scipy, and
-# that python3-pythran, g++ and Boost headers, through python3-fonttools: ~1 GB in all.)
+# Depends: the libraries the binary links (dpkg-shlibdeps) and deploy/runtime-depends. (Debian's
+# python3-matplotlib pulls in python3-scipy, and that python3-pythran, g++ and Boost headers,
+# through python3-fonttools: ~1 GB in all.)
 mkdir -p "$work/src/debian"
 printf 'Source: pysandbox\n\nPackage: pysandbox\nArchitecture: amd64\n' >"$work/src/debian/control"
 shlibs=$(cd "$work/src" && dpkg-shlibdeps -O "$stage/usr/lib/pysandbox/pysandbox" 2>/dev/null |
     sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "package-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-python_deps="python3, python3-numpy, python3-pandas, python3-matplotlib, python3-requests"
-python_deps+=", python3-bs4, python3-scipy, python3-pil, python3-yaml"
+runtime_deps=$(grep -v '^#' "$root/deploy/runtime-depends" | paste -sd, | sed 's/,/, /g')
 
 install -d -m 0755 "$stage/DEBIAN"
 for s in postinst prerm postrm; do install -m 0755 "$src/$s" "$stage/DEBIAN/$s"; done
@@ -113,7 +111,7 @@ Version: $version
 Architecture: amd64
 Maintainer: $maintainer
 Installed-Size: $(du -sk --apparent-size --exclude=DEBIAN "$stage" | cut -f1)
-Depends: $shlibs, $python_deps, slirp4netns
+Depends: $shlibs, $runtime_deps
 Section: net
 Priority: optional
 Description: HTTP service that runs untrusted Python code in Linux sandboxes

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 # Build tools and libraries.
 BUILD_PKGS=(g++ cmake ninja-build pkg-config libseccomp-dev libcap-dev libgtest-dev libgmock-dev
             libnftables-dev)
+# The store, keys and metrics (issue 16): SQLite (the embedded default store), libpq (the
+# PostgreSQL client for DATABASE_URL), OpenSSL's libcrypto (key randomness, SHA-256,
+# constant-time compare), prometheus-cpp (metric families and the text format; core only).
+STORE_PKGS=(libsqlite3-dev libpq-dev libssl-dev prometheus-cpp-dev)
 # Egress for runs (NETWORK_MODE=egress, issue 6): a user-mode network stack per run.
 NET_PKGS=(slirp4netns)
 # The Python the sandbox runs, and the packages its users expect (issue 4).
@@ -18,6 +22,9 @@ WEB_PKGS=(esbuild)
 # Tests and benchmarks; the browser tests drive Debian's Chromium through python3-selenium.
 TEST_PKGS=(python3-pytest bubblewrap iproute2 nftables wrk procps chromium chromium-driver
            python3-selenium)
+# Real servers the tests start themselves in temp dirs: PostgreSQL 15 (store tests on both
+# engines) and Prometheus (promtool check metrics, and a real scrape).
+SERVER_PKGS=(postgresql prometheus)
 # Deployment tests (tests/deploy, issue 17): dpkg-shlibdeps (dpkg-dev) computes the package's
 # Depends, lintian checks it, systemd-analyze (systemd; not started) verifies the unit; podman
 # with runc (crun refuses cgroup v1 hybrid hosts) builds and runs the image, whose base is made
@@ -27,8 +34,8 @@ DEPLOY_PKGS=(dpkg-dev lintian systemd podman runc mmdebstrap)
 BOOST_DEBS=(libboost1.81-dev)
 
 missing=()
-for p in "${BUILD_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${WEB_PKGS[@]}" \
-         "${TEST_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${STORE_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" \
+         "${WEB_PKGS[@]}" "${TEST_PKGS[@]}" "${SERVER_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # Node.js and npm: any install on PATH will do (a machine may carry a newer one than Debian's);
@@ -42,6 +49,15 @@ if [ ${#missing[@]} -gt 0 ]; then
     # --no-install-recommends keeps the image small; python3-scipy pulls libboost-dev (1.74)
     # through python3-pythran, which is why Boost 1.81 is unpacked locally below.
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Debian starts these as system services on install; the tests run their own copies, so
+    # the services this script brought in are switched off again (where systemd runs).
+    if [ -d /run/systemd/system ]; then
+        for svc in postgresql prometheus; do
+            if [[ " ${missing[*]} " == *" $svc "* ]]; then
+                systemctl disable --now "$svc" >/dev/null 2>&1 || true
+            fi
+        done
+    fi
 fi
 
 # Boost 1.81 (Beast, Asio, JSON, system::result). libboost1.81-dev conflicts with libboost1.74-dev,

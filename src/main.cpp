@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "app/commands.h"
+#include "app/log_setup.h"
 #include "config/load.h"
 #include "log/log.h"
 
@@ -14,6 +15,7 @@ constexpr const char* kUsage =
     "usage: pysandbox serve [--setting value ...]   run the HTTP service\n"
     "       pysandbox run FILE.py [--timeout S] [--file NAME=PATH ...] [--setting value ...]\n"
     "       pysandbox selftest [--setting value ...] check this host's isolation layers\n"
+    "       pysandbox keys create|list|update|revoke ...  API keys (pysandbox keys --help)\n"
     "       pysandbox env-example                    print every setting with its default\n"
     "       pysandbox version\n"
     "Settings (flag > environment > .env > default) are listed in .env.example;\n"
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd == "run") return sbx::app::run_command(args);
+    if (cmd == "keys") return sbx::app::keys_command(args);
     if (cmd != "serve" && cmd != "selftest") {
         std::fputs(kUsage, cmd == "--help" || cmd == "help" ? stdout : stderr);
         return cmd == "--help" || cmd == "help" ? 0 : 2;
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
         for (const auto& e : loaded.errors) std::fprintf(stderr, "pysandbox: invalid setting: %s\n", e.c_str());
         return 2;
     }
-    sbx::log::set_level(loaded.config.log_level);
+    sbx::app::configure_log(loaded.config);
     std::string effective;
     for (const auto& line : sbx::config::describe(loaded.config)) effective += line + " ";
     sbx::log::info("effective config", {{"settings", effective}});

@@ -8,6 +8,7 @@
 
 #include "api/filename.h"
 #include "app/commands.h"
+#include "app/log_setup.h"
 #include "app/services.h"
 #include "config/load.h"
 #include "config/parse.h"
@@ -83,7 +84,7 @@ int run_command(const std::vector<std::string>& args) {
     if (!loaded.errors.empty()) return 2;
     auto cfg = loaded.config;
     cfg.run_mode = config::RunMode::cold;  // one run: a warm zygote would only cost start-up time
-    log::set_level(cfg.log_level == config::LogLevel::info ? config::LogLevel::warning : cfg.log_level);
+    configure_log(cfg, /*quiet=*/true);
     auto code = read_file(ra.program);
     if (!code) return std::fprintf(stderr, "pysandbox: cannot read %s\n", ra.program.c_str()), 2;
     auto services = build_services(cfg);

@@ -13,6 +13,10 @@ enum class RunMode : std::uint8_t { zygote, cold };
 enum class CodePolicy : std::uint8_t { off, standard, strict };
 enum class NetworkMode : std::uint8_t { none, egress };
 enum class LogLevel : std::uint8_t { debug, info, warning, error };
+enum class LogFormat : std::uint8_t { text, json };
+enum class AuthMode : std::uint8_t { none, api_key };
+enum class MetricsAuth : std::uint8_t { none, api_key, admin };
+enum class HistoryMode : std::uint8_t { off, metadata, full };
 
 struct Config {
     // --- HTTP ---------------------------------------------------------------------------------
@@ -76,8 +80,31 @@ struct Config {
     std::uint32_t network_new_connections_rate = 50;
     std::uint32_t network_new_connections_burst = 100;
 
+    // --- Users: API keys and limits (docs/OPERATIONS.md "Keys and limits") -------------------
+    AuthMode auth_mode = AuthMode::none;  // AUTH_MODE: none (open, as before) | api_key
+    // METRICS_AUTH: who may read GET /metrics: none (anyone), api_key (any valid key), admin
+    MetricsAuth metrics_auth = MetricsAuth::none;
+    // ANON_*: limits per client address when no key is used; 0 = no limit (the default).
+    double anon_rate_per_s = 0;          // ANON_RATE: requests per second ("5/s", "300/m")
+    std::uint32_t anon_burst = 0;        // ANON_BURST: bucket size; 0 = max(1, rate)
+    std::uint32_t anon_concurrency = 0;  // ANON_CONCURRENCY: runs in flight per address
+    std::uint32_t anon_sessions = 0;     // ANON_SESSIONS: live sessions per address
+    double anon_cpu_per_day = 0;         // ANON_CPU_PER_DAY: CPU-seconds per UTC day per address
+
+    // --- Storage: keys, usage, run history, jobs ----------------------------------------------
+    std::filesystem::path state_dir = "./state";  // STATE_DIR: SQLite file's dir (made 0700)
+    std::string database_url;  // DATABASE_URL: postgresql://...; empty = SQLite in STATE_DIR
+    unsigned database_connections = 4;  // DATABASE_CONNECTIONS: connections kept open (1..64)
+    HistoryMode history = HistoryMode::metadata;  // HISTORY: off | metadata | full
+    unsigned history_retention_days = 30;         // HISTORY_RETENTION_DAYS: 0 = keep forever
+    std::uint64_t history_max_rows = 1'000'000;   // HISTORY_MAX_ROWS: 0 = no cap
+    unsigned history_queue = 10'000;  // HISTORY_QUEUE: records waiting to be written (drop beyond)
+    // HISTORY_FULL_MAX_BYTES: with HISTORY=full, code, stdout and stderr kept per run, each
+    std::uint64_t history_full_max_bytes = 64ULL << 10;
+
     // --- Logging -------------------------------------------------------------------------------
     LogLevel log_level = LogLevel::info;  // LOG_LEVEL: DEBUG | INFO | WARNING | ERROR
+    LogFormat log_format = LogFormat::text;  // LOG_FORMAT: text (key=value) | json (one object)
 
     [[nodiscard]] unsigned effective_max_concurrent_runs() const;
 };
@@ -86,5 +113,6 @@ std::string_view to_string(RunMode m);
 std::string_view to_string(CodePolicy p);
 std::string_view to_string(NetworkMode m);
 std::string_view to_string(LogLevel l);
+std::string_view to_string(HistoryMode m);
 
 }  // namespace sbx::config

@@ -165,6 +165,14 @@ std::string_view to_string(CodePolicy p) {
     return "?";
 }
 std::string_view to_string(NetworkMode m) { return m == NetworkMode::none ? "none" : "egress"; }
+std::string_view to_string(HistoryMode m) {
+    switch (m) {
+        case HistoryMode::off: return "off";
+        case HistoryMode::metadata: return "metadata";
+        case HistoryMode::full: return "full";
+    }
+    return "?";
+}
 std::string_view to_string(LogLevel l) {
     switch (l) {
         case LogLevel::debug: return "DEBUG";

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace sbx::config {
@@ -62,6 +63,28 @@ std::optional<bool> parse_bool(std::string_view text) {
     if (t == "1" || t == "true" || t == "yes" || t == "on") return true;
     if (t == "0" || t == "false" || t == "no" || t == "off") return false;
     return std::nullopt;
+}
+
+std::optional<double> parse_rate(std::string_view text) {
+    text = trim(text);
+    double per = 1;
+    if (auto slash = text.find('/'); slash != std::string_view::npos) {
+        auto unit = trim(text.substr(slash + 1));
+        if (unit == "s" || unit == "sec" || unit == "second") per = 1;
+        else if (unit == "m" || unit == "min" || unit == "minute") per = 60;
+        else if (unit == "h" || unit == "hour") per = 3600;
+        else return std::nullopt;
+        text = text.substr(0, slash);
+    }
+    auto v = parse_double(text);
+    if (!v || *v < 0) return std::nullopt;
+    return *v / per;
+}
+
+std::string format_rate(double per_second) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.6g/s", per_second);
+    return buf;
 }
 
 std::vector<std::string> parse_list(std::string_view text) {

@@ -117,6 +117,105 @@ Setting path(std::string_view name, std::string_view help, std::filesystem::path
                    [=](const Config& c) { return (c.*field).string(); }};
 }
 
+Setting rate(std::string_view name, std::string_view help, double Config::*field) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       auto v = parse_rate(t);
+                       if (!v || *v > 1e9) return "must be a rate like 5/s, 300/m or 0 (no limit)";
+                       c.*field = *v;
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) {
+                       return c.*field == 0 ? std::string("0") : format_rate(c.*field);
+                   }};
+}
+
+Setting cpu_seconds(std::string_view name, std::string_view help, double Config::*field) {
+    return Setting{name, help,
+                   [=](Config& c, std::string_view t) -> Err {
+                       auto v = parse_double(t);
+                       if (!v || *v < 0 || *v > 1e12) return "must be CPU-seconds, 0 or more";
+                       c.*field = *v;
+                       return std::nullopt;
+                   },
+                   [=](const Config& c) {
+                       std::ostringstream o;
+                       o << c.*field;
+                       return o.str();
+                   }};
+}
+
+// The URL without its password (the effective configuration is logged).
+std::string redact_url(std::string_view url) {
+    std::string out(url);
+    auto scheme = out.find("://");
+    auto at = out.find('@');
+    if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+        auto colon = out.find(':', scheme + 3);
+        if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+    }
+    for (std::size_t pos = out.find("password="); pos != std::string::npos;
+         pos = out.find("password=", pos + 1)) {
+        auto end = out.find('&', pos);
+        out.replace(pos + 9, (end == std::string::npos ? out.size() : end) - pos - 9, "***");
+    }
+    return out;
+}
+
+void add_user_settings(std::vector<Setting>& s) {
+    s.push_back(choice("AUTH_MODE", "none (anyone who reaches the port) or api_key (keys CLI)",
+                       &Config::auth_mode,
+                       std::array{std::pair{std::string_view{"none"}, AuthMode::none},
+                                  std::pair{std::string_view{"api_key"}, AuthMode::api_key}}));
+    s.push_back(choice("METRICS_AUTH", "who may read /metrics: none (anyone), api_key or admin",
+                       &Config::metrics_auth,
+                       std::array{std::pair{std::string_view{"none"}, MetricsAuth::none},
+                                  std::pair{std::string_view{"api_key"}, MetricsAuth::api_key},
+                                  std::pair{std::string_view{"admin"}, MetricsAuth::admin}}));
+    s.push_back(rate("ANON_RATE", "requests per second per client address without a key (0 = off)",
+                     &Config::anon_rate_per_s));
+    s.push_back(integer("ANON_BURST", "burst per client address without a key (0 = max(1, rate))",
+                        &Config::anon_burst, 0, 1'000'000));
+    s.push_back(integer("ANON_CONCURRENCY", "runs in flight per client address without a key (0 = off)",
+                        &Config::anon_concurrency, 0, 100'000));
+    s.push_back(integer("ANON_SESSIONS", "live sessions per client address without a key (0 = off)",
+                        &Config::anon_sessions, 0, 100'000));
+    s.push_back(cpu_seconds("ANON_CPU_PER_DAY",
+                            "CPU-seconds per UTC day per client address without a key (0 = off)",
+                            &Config::anon_cpu_per_day));
+}
+
+void add_store_settings(std::vector<Setting>& s) {
+    s.push_back(path("STATE_DIR", "directory of the SQLite database (created with mode 0700)",
+                     &Config::state_dir));
+    s.push_back(Setting{"DATABASE_URL", "postgresql://user:password@host/db (empty = SQLite in STATE_DIR)",
+                        [](Config& c, std::string_view t) -> Err {
+                            auto v = trim(t);
+                            if (!v.empty() && !v.starts_with("postgresql://") &&
+                                !v.starts_with("postgres://")) {
+                                return "must be empty or a postgresql:// URL";
+                            }
+                            c.database_url = std::string(v);
+                            return std::nullopt;
+                        },
+                        [](const Config& c) { return redact_url(c.database_url); }});
+    s.push_back(integer("DATABASE_CONNECTIONS", "database connections kept open",
+                        &Config::database_connections, 1, 64));
+    s.push_back(choice("HISTORY", "run history: off, metadata (no code or output) or full",
+                       &Config::history,
+                       std::array{std::pair{std::string_view{"off"}, HistoryMode::off},
+                                  std::pair{std::string_view{"metadata"}, HistoryMode::metadata},
+                                  std::pair{std::string_view{"full"}, HistoryMode::full}}));
+    s.push_back(integer("HISTORY_RETENTION_DAYS", "days runs and finished jobs are kept (0 = forever)",
+                        &Config::history_retention_days, 0, 36500));
+    s.push_back(integer("HISTORY_MAX_ROWS", "most runs kept, oldest deleted first (0 = no cap)",
+                        &Config::history_max_rows, 0, 10'000'000'000LL));
+    s.push_back(integer("HISTORY_QUEUE", "run records waiting to be written; beyond, dropped and counted",
+                        &Config::history_queue, 1, 10'000'000));
+    s.push_back(size("HISTORY_FULL_MAX_BYTES", "HISTORY=full: bytes of code, stdout, stderr kept each",
+                     &Config::history_full_max_bytes, 0, 1ULL << 30));
+}
+
 std::vector<Setting> make_settings() {
     constexpr std::uint64_t kGiB = 1ULL << 30;
     std::vector<Setting> s;
@@ -252,6 +351,12 @@ std::vector<Setting> make_settings() {
                                   std::pair{std::string_view{"info"}, LogLevel::info},
                                   std::pair{std::string_view{"warning"}, LogLevel::warning},
                                   std::pair{std::string_view{"error"}, LogLevel::error}}));
+    s.push_back(choice("LOG_FORMAT", "text (key=value) or json (one object per line)",
+                       &Config::log_format,
+                       std::array{std::pair{std::string_view{"text"}, LogFormat::text},
+                                  std::pair{std::string_view{"json"}, LogFormat::json}}));
+    add_user_settings(s);
+    add_store_settings(s);
     return s;
 }
 

@@ -2,40 +2,34 @@
 flags (one run and one egress run through its HTTP port on loopback), and the systemd unit run
 for real by systemd inside the image.
 
-No registry is reachable here: the base image is made with mmdebstrap (Debian minbase plus the
-package's Depends, and systemd for the unit check) and imported once; it is kept, with the other
+No registry is reachable here: the base image (container_base.py: Debian minbase plus the
+runtime packages and systemd, made with mmdebstrap) is imported once; it is kept, with the other
 images, in a podman storage of its own under the build tree (PYSANDBOX_DEPLOY_CACHE), so that
 later runs only rebuild the layer holding the .deb. Nothing goes to the developer's podman
 storage, and the containers use slirp4netns networking (no bridge, no host firewall rules).
 """
 import fcntl
-import hashlib
 import json
 import os
 import re
 import resource
 import shutil
-import subprocess
 import time
 
 import pytest
 
+import container_base
 from deploylib import (CGROUP_PREFIX, ROOT, UID_BASE, execute, free_port, log, sh,
                        the_deb, wait_healthy)
 
 CACHE = os.environ["PYSANDBOX_DEPLOY_CACHE"]
-STORAGE = os.path.join(CACHE, "podman-storage")
-RUNROOT = "/run/pysandbox-deploy-podman-" + hashlib.sha256(CACHE.encode()).hexdigest()[:10]
-PODMAN = ["podman", "--runtime", "runc", "--root", STORAGE, "--runroot", RUNROOT]
+PODMAN = container_base.podman_command(CACHE)
+RUNROOT = PODMAN[-1]
 IMAGE = "localhost/pysandbox-test:latest"
 # The documented flags (docs/OPERATIONS.md, "Container"): the fewest that work.
 LEAST_PRIVILEGE = ["--cap-drop=all", "--cap-add=SYS_ADMIN,SETUID,SETGID,DAC_OVERRIDE",
                    "--cgroupns=private", "--security-opt=no-new-privileges", "--read-only"]
 EGRESS = ["--cap-add=NET_ADMIN,NET_BIND_SERVICE,SETPCAP", "--device=/dev/net/tun"]
-# Mirrors the bookworm-slim image the Containerfile defaults to.
-SLIM = ["path-exclude=/usr/share/doc/*", "path-include=/usr/share/doc/*/copyright",
-        "path-exclude=/usr/share/man/*", "path-exclude=/usr/share/info/*",
-        "path-exclude=/usr/share/locale/*", "path-include=/usr/share/locale/locale.alias"]
 EGRESS_CODE = ("import urllib.request\n"
                "print(urllib.request.urlopen('http://%s:8000/health', timeout=10).status)")
 
@@ -86,44 +80,12 @@ def remove_orphan_netns(path):
         os.unlink(path)
 
 
-def base_image():
-    """minbase + the .deb's Depends + systemd, made once per dependency list and kept."""
-    depends = sh("dpkg-deb", "-f", the_deb(), "Depends").stdout
-    names = sorted({re.sub(r"\s*\(.*\)", "", d).strip() for d in depends.split(",")} | {"systemd"})
-    key = hashlib.sha256(json.dumps([names, SLIM]).encode()).hexdigest()[:12]
-    tag = "localhost/pysandbox-test-base:" + key
-    if podman("image", "exists", tag, check=False).returncode == 0:
-        log("base image %s: cached" % tag)
-        return tag
-    t0 = time.monotonic()
-    for old in podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split():
-        if old.startswith("localhost/pysandbox-test-base:"):
-            podman("rmi", "-f", old, check=False)
-    # A tmpfs for mmdebstrap's chroot when there is room: unpacking ~270 packages is I/O-bound.
-    # Its tar goes straight into podman import (no 1.3 GB file written and read back).
-    shm = os.statvfs("/dev/shm")
-    tmpdir = "/dev/shm" if shm.f_bavail * shm.f_frsize > 6 << 30 else CACHE
-    debootstrap = subprocess.Popen(
-        ["mmdebstrap", "--variant=minbase", "--quiet", "--skip=cleanup/apt/lists",
-         "--aptopt=Apt::Install-Recommends \"false\"", *["--dpkgopt=" + o for o in SLIM],
-         "--include=" + ",".join(names), "--format=tar", "bookworm", "-"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ, TMPDIR=tmpdir))
-    imported = subprocess.run([*PODMAN, "import", "-q", "-", tag], stdin=debootstrap.stdout,
-                              capture_output=True, text=True, timeout=1800)
-    debootstrap.stdout.close()
-    err = debootstrap.stderr.read().decode(errors="replace")
-    if debootstrap.wait(timeout=60) != 0 or imported.returncode != 0:
-        podman("rmi", "-f", tag, check=False)  # never keep a base made of a truncated tar
-        pytest.fail("base image: mmdebstrap %s, podman import %s\n%s\n%s" % (
-            debootstrap.returncode, imported.returncode, err[-3000:], imported.stderr[-3000:]))
-    log("base image %s made in %.0f s (mmdebstrap piped into podman import)"
-        % (tag, time.monotonic() - t0))
-    return tag
-
-
 @pytest.fixture(scope="module")
 def image(engine):
-    base = base_image()
+    try:
+        base = container_base.base_image(CACHE, log)
+    except RuntimeError as e:
+        pytest.fail(str(e))
     t0 = time.monotonic()
     env = dict(os.environ, ENGINE="podman", PODMAN_ARGS=" ".join(PODMAN[1:]))
     sh(os.path.join(ROOT, "scripts", "build-image.sh"), "--deb", the_deb(), "--tag", IMAGE,

@@ -44,6 +44,57 @@ TEST(ParseBool, Spellings) {
     EXPECT_FALSE(parse_bool("maybe"));
 }
 
+TEST(ParseRate, UnitsAndErrors) {
+    EXPECT_EQ(parse_rate("5/s"), 5);
+    EXPECT_EQ(parse_rate("5"), 5);
+    EXPECT_EQ(parse_rate(" 300/m "), 5);
+    EXPECT_EQ(parse_rate("1800/h"), 0.5);
+    EXPECT_EQ(parse_rate("0.5/s"), 0.5);
+    EXPECT_EQ(parse_rate("0"), 0);
+    EXPECT_FALSE(parse_rate("-1/s"));
+    EXPECT_FALSE(parse_rate("5/d"));
+    EXPECT_FALSE(parse_rate("fast"));
+    EXPECT_FALSE(parse_rate("inf"));
+    EXPECT_EQ(format_rate(5), "5/s");
+    EXPECT_EQ(format_rate(0.5), "0.5/s");
+}
+
+TEST(Load, UserStoreAndLogSettings) {
+    auto d = load(sources_with({}));
+    ASSERT_TRUE(d.errors.empty());
+    EXPECT_EQ(d.config.auth_mode, AuthMode::none);  // nothing changes unless asked
+    EXPECT_EQ(d.config.history, HistoryMode::metadata);
+    EXPECT_EQ(d.config.anon_rate_per_s, 0);
+    EXPECT_EQ(d.config.state_dir, "./state");
+    EXPECT_EQ(d.config.log_format, LogFormat::text);
+    auto l = load(sources_with({{"AUTH_MODE", "api_key"},
+                                {"METRICS_AUTH", "admin"},
+                                {"ANON_RATE", "120/m"},
+                                {"ANON_CPU_PER_DAY", "60"},
+                                {"HISTORY", "full"},
+                                {"HISTORY_RETENTION_DAYS", "0"},
+                                {"LOG_FORMAT", "JSON"},
+                                {"DATABASE_URL", "postgresql://u:s3cret@db:5432/x?password=p2"}}));
+    ASSERT_TRUE(l.errors.empty()) << l.errors.front();
+    EXPECT_EQ(l.config.auth_mode, AuthMode::api_key);
+    EXPECT_EQ(l.config.metrics_auth, MetricsAuth::admin);
+    EXPECT_EQ(l.config.anon_rate_per_s, 2);
+    EXPECT_EQ(l.config.anon_cpu_per_day, 60);
+    EXPECT_EQ(l.config.history, HistoryMode::full);
+    EXPECT_EQ(l.config.log_format, LogFormat::json);
+    EXPECT_EQ(l.config.database_url, "postgresql://u:s3cret@db:5432/x?password=p2");
+    // The effective configuration is logged: the password is not in it.
+    std::string all;
+    for (const auto& line : describe(l.config)) all += line + "\n";
+    EXPECT_EQ(all.find("s3cret"), std::string::npos) << all;
+    EXPECT_EQ(all.find("p2"), std::string::npos) << all;
+    EXPECT_NE(all.find("DATABASE_URL=postgresql://u:***@db:5432/x?password=***"), std::string::npos)
+        << all;
+    auto bad = load(sources_with({{"DATABASE_URL", "mysql://x"}, {"HISTORY", "some"},
+                                  {"ANON_RATE", "-3/s"}, {"AUTH_MODE", "basic"}}));
+    EXPECT_EQ(bad.errors.size(), 4u);
+}
+
 TEST(Load, DefaultsWhenNothingSet) {
     auto r = load(sources_with({}));
     ASSERT_TRUE(r.errors.empty());

@@ -1,0 +1,160 @@
+// pysandbox keys create | list | update | revoke: API keys in the configured store.
+#include <boost/json.hpp>
+#include <cstdio>
+#include <ctime>
+
+#include "app/commands.h"
+#include "app/keys_args.h"
+#include "app/log_setup.h"
+#include "auth/key_format.h"
+#include "config/load.h"
+#include "config/parse.h"
+#include "store/open.h"
+
+namespace sbx::app {
+namespace {
+
+namespace json = boost::json;
+
+std::string iso_time(store::TimeUs us) {
+    std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string network_text(const std::optional<bool>& n) {
+    return !n ? "default" : *n ? "yes" : "no";
+}
+
+json::object key_json(const store::KeyRecord& k) {
+    const auto& l = k.limits;
+    json::object o{{"id", k.id},
+                   {"name", k.name},
+                   {"role", store::to_string(k.role)},
+                   {"rate_per_second", l.rate_per_s},
+                   {"burst", l.burst},
+                   {"concurrency", l.concurrency},
+                   {"sessions", l.sessions},
+                   {"cpu_seconds_per_day", l.cpu_seconds_per_day},
+                   {"network", network_text(l.network)},
+                   {"created", iso_time(k.created_us)},
+                   {"revoked", k.revoked_us ? json::value(iso_time(*k.revoked_us)) : nullptr}};
+    if (l.caps) {
+        json::object caps;
+        if (l.caps->memory_mb) caps["memory_mb"] = *l.caps->memory_mb;
+        if (l.caps->cpu_seconds) caps["cpu_seconds"] = *l.caps->cpu_seconds;
+        if (l.caps->processes) caps["processes"] = *l.caps->processes;
+        if (l.caps->output_bytes) caps["output_bytes"] = *l.caps->output_bytes;
+        if (l.caps->workdir_mb) caps["workdir_mb"] = *l.caps->workdir_mb;
+        if (l.caps->timeout_s) caps["timeout_s"] = *l.caps->timeout_s;
+        o["caps"] = std::move(caps);
+    }
+    return o;
+}
+
+void print_key(const store::KeyRecord& k) {
+    const auto& l = k.limits;
+    std::printf("%-14s %-20s %-6s %10s %6u %5u %5u %10g %-8s %s%s\n", k.id.c_str(), k.name.c_str(),
+                std::string(store::to_string(k.role)).c_str(),
+                config::format_rate(l.rate_per_s).c_str(), l.burst, l.concurrency, l.sessions,
+                l.cpu_seconds_per_day, network_text(l.network).c_str(),
+                iso_time(k.created_us).c_str(),
+                k.revoked_us ? (" revoked " + iso_time(*k.revoked_us)).c_str() : "");
+}
+
+int fail(const store::StoreError& e) {
+    std::fprintf(stderr, "pysandbox keys: %s\n", e.render().c_str());
+    return e.code == store::StoreErrc::not_found ? 3 : 1;
+}
+
+int create(store::Repository& repo, const KeysArgs& a) {
+    for (int attempt = 0;; ++attempt) {
+        auto made = auth::generate_key();
+        store::KeyRecord k;
+        k.id = made.id;
+        k.name = *a.fields.name;
+        k.role = a.fields.role.value_or(store::Role::user);
+        k.key_hash = made.hash;
+        k.limits = limits_for_create(a.fields);
+        k.created_us = k.updated_us = store::now_us();
+        auto r = repo.create_key(k);
+        if (!r && r.error().code == store::StoreErrc::conflict && attempt < 3)
+            continue;  // id clash
+        if (!r) return fail(r.error());
+        if (a.json) {
+            auto o = key_json(k);
+            o["key"] = made.text;
+            std::printf("%s\n", json::serialize(o).c_str());
+        } else {
+            std::printf("id: %s\nname: %s\nrole: %s\nkey: %s\n", k.id.c_str(), k.name.c_str(),
+                        std::string(store::to_string(k.role)).c_str(), made.text.c_str());
+            std::fprintf(stderr, "The key is shown this once; only its hash is stored.\n");
+        }
+        return 0;
+    }
+}
+
+int list(store::Repository& repo, const KeysArgs& a) {
+    auto keys = repo.list_keys(a.all);
+    if (!keys) return fail(keys.error());
+    if (a.json) {
+        json::array arr;
+        for (const auto& k : *keys) arr.push_back(key_json(k));
+        std::printf("%s\n", json::serialize(arr).c_str());
+        return 0;
+    }
+    std::printf("%-14s %-20s %-6s %10s %6s %5s %5s %10s %-8s %s\n", "ID", "NAME", "ROLE", "RATE",
+                "BURST", "CONC", "SESS", "CPU/DAY", "NETWORK", "CREATED");
+    for (const auto& k : *keys) print_key(k);
+    return 0;
+}
+
+int change(store::Repository& repo, const KeysArgs& a) {
+    auto r = a.action == KeysAction::revoke ? repo.revoke_key(a.id, store::now_us())
+                                            : repo.update_key(a.id, a.fields, store::now_us());
+    if (!r) return fail(r.error());
+    if (a.json) {
+        std::printf("%s\n", json::serialize(key_json(*r)).c_str());
+    } else {
+        print_key(*r);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int keys_command(const std::vector<std::string>& args) {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "help")) {
+        std::fputs(kKeysUsage, stdout);
+        return 0;
+    }
+    auto a = parse_keys_args(args);
+    if (!a.error.empty()) {
+        std::fprintf(stderr, "pysandbox keys: %s\n%s", a.error.c_str(), kKeysUsage);
+        return 2;
+    }
+    auto loaded = config::load(config::Sources{a.config_flags, {}, std::filesystem::path(".env")});
+    for (const auto& e : loaded.errors)
+        std::fprintf(stderr, "pysandbox: invalid setting: %s\n", e.c_str());
+    if (!loaded.errors.empty()) return 2;
+    const auto& cfg = loaded.config;
+    configure_log(cfg, /*quiet=*/true);
+    auto opened = store::open_store({cfg.state_dir, cfg.database_url, 1});
+    if (!opened) return fail(opened.error());
+    auto& repo = *opened->repository;
+    switch (a.action) {
+        case KeysAction::create:
+            return create(repo, a);
+        case KeysAction::list:
+            return list(repo, a);
+        case KeysAction::update:
+        case KeysAction::revoke:
+            return change(repo, a);
+    }
+    return 2;
+}
+
+}  // namespace sbx::app
