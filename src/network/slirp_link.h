@@ -45,8 +45,9 @@ public:
     ~SlirpLink();
 
     // Starts slirp4netns for the network namespace `run_netns` (an nsfs fd; a pidfd works too
-    // where this process may ptrace its process, as in the tests), inside the cgroups whose cgroup.procs files `run_groups`
-    // are open for writing (the run's; the caller may close them once this returns). Returns
+    // where this process may ptrace its process, as in the tests), inside the cgroups whose
+    // cgroup.procs files `run_groups` are open for writing (the run's; the caller may close
+    // them once this returns). Returns
     // at once; ready_fd() then reads one byte once tap0 is configured, or EOF if slirp4netns
     // failed (failure() says why). Errors: Step::fork / pipe.
     // Safe in a multi-threaded process: the child makes raw system calls only, then execs.
