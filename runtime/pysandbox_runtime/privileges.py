@@ -1,9 +1,11 @@
-"""Run (G) after `go`: drop every capability, become uid/gid 1000, no_new_privs, rlimits."""
+"""Run (G) after `ready`: its rlimits, then a user namespace of its own in which it is uid/gid
+1000 (host uid: the run's own, SANDBOX_UID_BASE + 1 + k), no capabilities, no_new_privs."""
 import os
 import resource
 
-from .syscalls import (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP,
-                       PR_SET_NO_NEW_PRIVS, SetupError, prctl)
+from .syscalls import (CLONE_NEWUSER, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP,
+                       PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, SetupError, capset_none, prctl,
+                       unshare)
 
 
 def _read_cap_last_cap():
@@ -15,19 +17,48 @@ def _read_cap_last_cap():
 
 
 CAP_LAST_CAP = _read_cap_last_cap()  # read once in the zygote, /proc is remounted per run
+_WRITE = os.O_WRONLY | os.O_CLOEXEC
 
 
-def drop(uid, gid):
-    """Bounding set, ambient set, groups, gid, uid (which clears permitted/effective caps)."""
+def _write_proc(step, data):
+    """Write /proc/self/<step> (setgroups, uid_map, gid_map: the step is the file's name)."""
+    try:
+        fd = os.open("/proc/self/" + step, _WRITE)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+    except OSError as e:
+        raise SetupError(step, e.errno, data.decode()) from None
+
+
+def drop(run):
+    """Become the run's host uid, enter a user namespace of its own mapping uid/gid 1000 to
+    it, and give up every capability: the bounding and ambient sets, then the rest.
+
+    The run's uid in the zygote's namespace (outer_uid) is the run's own on the host: the
+    kernel's per-user quotas (fds in flight, pipe buffers, epoll watches, queued signals,
+    inotify, ...) are then the run's alone. Its own namespace keeps the identity programs see
+    at uid 1000, whatever uid the run was given."""
+    uid, gid = int(run.get("uid", 1000)), int(run.get("gid", 1000))
+    outer_uid, outer_gid = int(run.get("outer_uid", uid)), int(run.get("outer_gid", gid))
+    try:
+        os.setgroups([])
+        os.setresgid(outer_gid, outer_gid, outer_gid)
+        os.setresuid(outer_uid, outer_uid, outer_uid)  # no capability in the zygote's namespace
+    except OSError as e:
+        raise SetupError("set_ids", e.errno, "%d:%d" % (outer_uid, outer_gid)) from None
+    unshare(CLONE_NEWUSER)  # the rlimits set before are now its ceilings too (the kernel's)
+    # The id change made us non-dumpable, and /proc/self then belongs to the zygote's root.
+    prctl(PR_SET_DUMPABLE, 1)
+    _write_proc("setgroups", b"deny")  # an unprivileged gid_map needs it; runs have no groups
+    _write_proc("uid_map", b"%d %d 1" % (uid, outer_uid))
+    _write_proc("gid_map", b"%d %d 1" % (gid, outer_gid))
+    prctl(PR_SET_DUMPABLE, 0)  # as after any uid change: no core dumps, /proc/self not ours
     for cap in range(CAP_LAST_CAP + 1):
         prctl(PR_CAPBSET_DROP, cap, step="drop_caps")
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, step="drop_caps")
-    try:
-        os.setgroups([])
-        os.setresgid(gid, gid, gid)
-        os.setresuid(uid, uid, uid)
-    except OSError as e:
-        raise SetupError("set_ids", e.errno, "%d:%d" % (uid, gid)) from None
+    capset_none()  # uid 1000 was never root here: the id change did not clear them
     prctl(PR_SET_NO_NEW_PRIVS, 1, step="no_new_privs")
 
 
@@ -41,11 +72,19 @@ def _limit(which, value, name):
         raise SetupError("rlimit", getattr(e, "errno", None) or 22, name) from None
 
 
+# Per-user quotas, each the run's own (its uid's) in the kernel: (message field, rlimit).
+_PER_USER = (("nproc", resource.RLIMIT_NPROC), ("sigpending", resource.RLIMIT_SIGPENDING),
+             ("msgqueue", resource.RLIMIT_MSGQUEUE), ("memlock", resource.RLIMIT_MEMLOCK))
+
+
 def set_rlimits(run):
-    """NOFILE, FSIZE, CORE=0 and AS when as_bytes > 0."""
+    """NOFILE, FSIZE, CORE=0, AS when as_bytes > 0, and the per-user ones the message gives."""
     _limit(resource.RLIMIT_NOFILE, int(run["nofile"]), "nofile")
     _limit(resource.RLIMIT_FSIZE, int(run["fsize"]), "fsize")
     _limit(resource.RLIMIT_CORE, 0, "core")
     as_bytes = int(run.get("as_bytes") or 0)
     if as_bytes > 0:
         _limit(resource.RLIMIT_AS, as_bytes, "as")
+    for name, which in _PER_USER:
+        if name in run:
+            _limit(which, int(run[name]), name)

@@ -52,13 +52,18 @@ def _park_end_fd(end, nofile):
 
 
 def _send_ready(sock):
+    # The network namespace goes as an fd: joining it through the pidfd would need ptrace
+    # access to G, which after the privilege drop only CAP_SYS_PTRACE gives (the server keeps
+    # no such capability under systemd or in a container).
     pidfd = os.pidfd_open(os.getpid())
     workfd = os.open("/work", _O_DIR)
+    netfd = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        protocol.send(sock, {"type": "ready"}, [pidfd, workfd])
+        protocol.send(sock, {"type": "ready"}, [pidfd, workfd, netfd])
     finally:
         os.close(pidfd)
         os.close(workfd)
+        os.close(netfd)
 
 
 def _wait_go(sock):
@@ -120,9 +125,9 @@ def main(sock, run, named, flt):
     file or a SyntaxError, reported by the runner).
 
     Everything that does not depend on the program — mounts, privilege drop, seccomp, stdio,
-    signal handling — happens before `ready`; the environment and the random states come
-    ready from the zygote. A prepared run then pays only for reading and checking main.py
-    when its request arrives.
+    signal handling — happens before `go` is read (mounts and limits before `ready`, the rest
+    right after it); the environment and the random states come ready from the zygote. A
+    prepared run then pays only for reading and checking main.py when its request arrives.
     """
     try:
         # Forked straight from the zygote: drop its fds (control socket, filter, other runs'
@@ -134,13 +139,15 @@ def main(sock, run, named, flt):
         # process group across pid namespaces — other runs of the same uid included.
         os.setsid()
         setup_run.prepare(run, named["cgroup"])
-        privileges.drop(int(run.get("uid", 1000)), int(run.get("gid", 1000)))
+        # Sent while still the zygote's uid: the fds in flight count against that uid's quota,
+        # which no run can use up (not the run uid's, which an earlier run may have held).
+        _send_ready(sock)
         privileges.set_rlimits(run)
+        privileges.drop(run)
         flt.load()
         _enter_work(named["stdout"][0], named["stderr"][0])
         runner.prepare_process()
         _set_name(_READY_NAME)  # shows a prepared run in ps and to the host checks
-        _send_ready(sock)
         _wait_go(sock)
         _set_name(_RUN_NAME)
         source, tree = _read_and_check(sock, run.get("policy", "standard"))

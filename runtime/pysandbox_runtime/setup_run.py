@@ -1,4 +1,5 @@
-"""Run (G) before `ready`: join the cgroups, hostname, own /work /tmp /dev/shm /proc, lo up."""
+"""Run (G) before `ready`: join the cgroups, hostname, socket buffer caps, own /work /tmp
+/dev/shm /proc, lo up."""
 import errno
 import fcntl
 import os
@@ -32,7 +33,9 @@ def join_cgroups(cgroup_fds):
 def mount_filesystems(run):
     """Private propagation, then tmpfs /work, /tmp, /dev/shm, a new /proc and its masks."""
     mount(None, b"/", None, MS_REC | MS_PRIVATE, None, "mount_private")
-    uid, gid = int(run.get("uid", 1000)), int(run.get("gid", 1000))
+    # The run's own ids in the zygote's user namespace: uid/gid 1000 in the run's namespace.
+    uid = int(run.get("outer_uid", run.get("uid", 1000)))
+    gid = int(run.get("outer_gid", run.get("gid", 1000)))
     work = "size=%d,nr_inodes=%d,uid=%d,gid=%d,mode=0755" % (
         int(run["workdir_bytes"]), int(run["workdir_inodes"]), uid, gid)
     mount(b"tmpfs", b"/work", b"tmpfs", MS_NOSUID | MS_NODEV, work.encode(), "mount_tmpfs")
@@ -78,6 +81,27 @@ def loopback_up():
             raise SetupError("loopback_up", e.errno, "lo") from None
 
 
+def limit_socket_buffers(run):
+    """Cap the buffers TCP autotuning gives one socket (net.ipv4.tcp_rmem/tcp_wmem, per network
+    namespace; their first two fields are Linux's defaults). Set through the zygote's /proc
+    before this run's own, whose /proc/sys is read-only. SO_SNDBUF/SO_RCVBUF stay capped by
+    net.core.wmem_max/rmem_max, which are host-wide: a run cannot change them. What all of a
+    run's sockets hold together is bounded by its memory cgroup (docs/SECURITY.md)."""
+    cap = int(run.get("socket_buffer_max") or 0)
+    if cap <= 0:
+        return
+    for name, default in ((b"tcp_rmem", 131072), (b"tcp_wmem", 16384)):
+        path = b"/proc/sys/net/ipv4/" + name
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, b"4096 %d %d" % (default, max(cap, default)))
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise SetupError("net_limits", e.errno, path.decode()) from None
+
+
 def oom_first(score):
     """Raise this process's OOM score (never needs privileges; lowering it would): when the
     host runs out of memory, the kernel kills runs before zygotes and both before the server.
@@ -103,5 +127,6 @@ def prepare(run, cgroup_fds):
     # server's prefix and run counter.
     unshare(CLONE_NEWCGROUP)
     sethostname(b"sandbox")
+    limit_socket_buffers(run)
     mount_filesystems(run)
     loopback_up()

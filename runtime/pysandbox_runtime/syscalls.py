@@ -9,6 +9,7 @@ CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUSER = 0x10000000
 
 MS_RDONLY = 0x1
 MS_NOSUID = 0x2
@@ -19,6 +20,7 @@ MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
 
+PR_SET_DUMPABLE = 4
 PR_CAPBSET_DROP = 24
 PR_SET_SECCOMP = 22
 PR_SET_NO_NEW_PRIVS = 38
@@ -33,6 +35,9 @@ _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
 _libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, _ul, ctypes.c_char_p]
 _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 _libc.prctl.argtypes = [ctypes.c_int, _ul, _ul, _ul, _ul]
+_SYS_CAPSET = 126  # x86_64; the zygote and its runs are native x86_64 processes
+_CAP_HEADER = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this thread
+_CAP_NONE = (ctypes.c_uint32 * 6)()  # effective, permitted, inheritable: two words each, all 0
 
 
 class SetupError(Exception):
@@ -73,3 +78,8 @@ def sethostname(name):
 def prctl(option, a2=0, a3=0, a4=0, a5=0, step="prctl"):
     """prctl(2) with every argument passed as unsigned long, or SetupError(step)."""
     _check(_libc.prctl(option, a2, a3, a4, a5), step, str(option))
+
+
+def capset_none(step="drop_caps"):
+    """capset(2): empty effective, permitted and inheritable sets, or SetupError(step)."""
+    _check(_libc.syscall(_SYS_CAPSET, _CAP_HEADER, _CAP_NONE), step, "capset")

@@ -15,6 +15,10 @@ ApiError validation_error(std::vector<FieldError> errors) {
     return ApiError{ApiErrorKind::validation, {}, std::move(errors), {}};
 }
 
+ApiError validation_error(ErrorList errors) {
+    return ApiError{ApiErrorKind::validation, {}, std::move(errors.shown()), {}, errors.omitted()};
+}
+
 ApiError bad_request(std::string detail) {
     return ApiError{ApiErrorKind::bad_request, std::move(detail), {}, {}};
 }
@@ -37,7 +41,7 @@ http::Response to_response(const ApiError& e) {
     switch (e.kind) {
         case ApiErrorKind::validation:
             return http::json_response(bhttp::status::unprocessable_entity,
-                                       to_json_text(validation_body(e.errors)));
+                                       to_json_text(validation_body(e.errors, e.errors_omitted)));
         case ApiErrorKind::bad_request:
             return detail_json(bhttp::status::bad_request, e.detail);
         case ApiErrorKind::queue_full:

@@ -24,14 +24,16 @@ enum class ApiErrorKind : std::uint8_t {
 struct ApiError {
     ApiErrorKind kind = ApiErrorKind::bad_request;
     std::string detail;              // for every kind but validation
-    std::vector<FieldError> errors;  // for validation
+    std::vector<FieldError> errors;  // for validation: at most kMaxValidationErrors
     std::string log_detail;  // for the server log only, never sent ("invalid UTF-8 at byte 9")
+    std::size_t errors_omitted = 0;  // for validation: errors beyond `errors`
 };
 
 template <class T>
 using ApiResult = boost::system::result<T, ApiError>;
 
 [[nodiscard]] ApiError validation_error(std::vector<FieldError> errors);
+[[nodiscard]] ApiError validation_error(ErrorList errors);
 [[nodiscard]] ApiError bad_request(std::string detail);
 
 // The HTTP answer for `e` (status, Retry-After where it applies, JSON body).

@@ -1,8 +1,14 @@
 // BodyParser: hands large bodies to the pool and awaits the result in the session coroutine.
 #include "api/body_parser.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <latch>
+#include <memory>
 
 #include "api/execute_request.h"
 
@@ -10,6 +16,21 @@ namespace sbx::api {
 
 namespace asio = boost::asio;
 using Parsed = ApiResult<sandbox::RunRequest>;
+
+BodyParser::BodyParser(unsigned threads) : pool_(threads) {
+    // One task per thread, each waiting for all the others, so every thread runs exactly one.
+    // Shared: a task may still be inside the latch when the last arrival wakes this thread.
+    auto all_started = std::make_shared<std::latch>(threads);
+    for (unsigned i = 0; i < threads; ++i) {
+        asio::post(pool_, [all_started] {
+            // Linux: PRIO_PROCESS with a thread id sets that thread's nice value alone. Raising
+            // one's own nice value needs no privilege; failure only costs the preference.
+            (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kParserNice);
+            all_started->arrive_and_wait();
+        });
+    }
+    all_started->wait();
+}
 
 asio::awaitable<Parsed> BodyParser::parse(std::string content_type, std::string body,
                                           const config::Config& cfg, std::string request_id) {

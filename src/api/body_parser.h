@@ -17,12 +17,15 @@ namespace sbx::api {
 // of JSON parsing and base64 decoding, which on an I/O thread delays every other connection
 // that thread serves (/health among them). Smaller ones cost less than the hand-over.
 inline constexpr std::size_t kOffloadBodyBytes = std::size_t{1} << 20;
+inline constexpr int kParserNice = 10;
 
 // Owns the pool (`threads` threads; joined by the destructor). parse() may be called from
 // any thread, concurrently.
 class BodyParser {
    public:
-    explicit BodyParser(unsigned threads) : pool_(threads) {}
+    // The pool's threads run at a lower priority (nice +kParserNice): when CPU is short, the
+    // I/O threads (small requests, /health) go first and large bodies wait.
+    explicit BodyParser(unsigned threads);
     ~BodyParser() { pool_.join(); }
     BodyParser(const BodyParser&) = delete;
     BodyParser& operator=(const BodyParser&) = delete;

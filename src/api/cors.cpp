@@ -64,7 +64,11 @@ std::optional<http::Response> Cors::preflight(const http::Request& request) cons
     return res;
 }
 
-void Cors::decorate(const CorsRequest& request, http::Response& response) const {
+bool Cors::origin_allowed(const CorsRequest& request) const {
+    return !request.origin || allowed(*request.origin);
+}
+
+void Cors::decorate(const CorsRequest& request, bhttp::response_header<>& response) const {
     if (!request.origin) return;
     if (allow_all_) response.set(bhttp::field::access_control_allow_origin, "*");
     response.set(bhttp::field::access_control_allow_credentials, "true");

@@ -27,8 +27,14 @@ class Cors {
 
     [[nodiscard]] static CorsRequest inspect(const http::Request& request);
 
-    // Adds the simple-response headers when the request carried an Origin.
-    void decorate(const CorsRequest& request, http::Response& response) const;
+    // Adds the simple-response headers when the request carried an Origin (to a whole
+    // response or a streamed one's head).
+    void decorate(const CorsRequest& request,
+                  boost::beast::http::response_header<>& response) const;
+
+    // For a WebSocket upgrade, which browsers do not subject to CORS: true when the request has
+    // no Origin (not a browser) or an allowed one.
+    [[nodiscard]] bool origin_allowed(const CorsRequest& request) const;
 
    private:
     [[nodiscard]] bool allowed(std::string_view origin) const;

@@ -1,11 +1,11 @@
 // Validation of the /execute body, field by field in the model's order (code, timeout, files).
 #include "api/execute_request.h"
 
+#include <algorithm>
 #include <boost/beast/core/string.hpp>
 #include <cctype>
 #include <cmath>
 #include <limits>
-#include <set>
 #include <variant>
 
 #include "api/base64.h"
@@ -81,18 +81,63 @@ std::optional<FieldError> check_timeout(const json::value& v, std::int64_t max, 
     return std::nullopt;
 }
 
-void check_files(const json::value& v, ExecuteRequest& out, std::vector<FieldError>& errors) {
+// Entries a work dir needs beyond the files and their directories: its root and main.py.
+constexpr std::uint64_t kFixedEntries = 2;
+
+// Whether `files` (a JSON object) has more entries than the work directory can hold, whatever
+// its directories: such a request is refused before its files are copied or decoded.
+bool too_many_files(const json::object& files, const config::Config& cfg) {
+    return files.size() + kFixedEntries > cfg.workdir_max_inodes;
+}
+
+// Sub-directories the names create (an inode each). Sorted, the names under one directory are
+// adjacent, so a directory is new unless the previous name is under it too: no set of names.
+std::size_t count_directories(std::vector<std::string_view> names) {
+    std::sort(names.begin(), names.end());
+    std::size_t dirs = 0;
+    std::string_view previous;
+    for (std::string_view n : names) {
+        for (auto slash = n.find('/'); slash != std::string_view::npos;
+             slash = n.find('/', slash + 1)) {
+            if (!previous.starts_with(n.substr(0, slash + 1))) ++dirs;
+        }
+        previous = n;
+    }
+    return dirs;
+}
+
+ApiError too_many_files_error(std::size_t files, std::size_t dirs, const config::Config& cfg) {
+    return bad_request("Too many input files: " + std::to_string(files) + " files and " +
+                       std::to_string(dirs) + " directories (the work directory holds " +
+                       std::to_string(cfg.workdir_max_inodes) + " entries)");
+}
+
+ApiError too_many_files_error(const json::object& files, const config::Config& cfg) {
+    std::vector<std::string_view> names;
+    names.reserve(files.size());
+    for (const auto& kv : files) names.emplace_back(kv.key().data(), kv.key().size());
+    return too_many_files_error(files.size(), count_directories(std::move(names)), cfg);
+}
+
+void check_files(const json::value& v, const config::Config& cfg, ExecuteRequest& out,
+                 ErrorList& errors) {
     if (v.is_null()) return;  // Optional: None means no files
     if (!v.is_object()) {
-        errors.push_back(dict_type(body_loc({"files"}), v));
+        errors.add(dict_type(body_loc({"files"}), v));
         return;
     }
+    const bool refused = too_many_files(v.get_object(), cfg);
     for (const auto& kv : v.get_object()) {
         std::string_view name(kv.key().data(), kv.key().size());
         if (!kv.value().is_string()) {
-            errors.push_back(string_type(body_loc({"files", name}), kv.value()));
+            if (errors.full()) {
+                errors.omit();  // one per key: building entries here is what a flood costs
+            } else {
+                errors.add(string_type(body_loc({"files", name}), kv.value()));
+            }
             continue;
         }
+        if (refused || !errors.empty()) continue;  // the request fails: no need to copy
         const auto& content = kv.value().get_string();
         out.files.emplace_back(std::string(name), std::string(content.data(), content.size()));
     }
@@ -134,27 +179,30 @@ ApiResult<ExecuteRequest> validate_execute_request(const json::value& body,
     const json::object& obj = body.get_object();
     ExecuteRequest out;
     out.timeout_s = cfg.sandbox_timeout_s;
-    std::vector<FieldError> errors;
+    ErrorList errors;
     if (const json::value* code = obj.if_contains("code"); code == nullptr) {
-        errors.push_back(missing(body_loc({"code"}), body));
+        errors.add(missing(body_loc({"code"}), body));
     } else if (!code->is_string()) {
-        errors.push_back(string_type(body_loc({"code"}), *code));
+        errors.add(string_type(body_loc({"code"}), *code));
     } else {
         out.code = std::string(code->get_string().data(), code->get_string().size());
     }
     if (const json::value* t = obj.if_contains("timeout")) {
-        if (auto e = check_timeout(*t, cfg.max_timeout_s, out.timeout_s))
-            errors.push_back(std::move(*e));
+        if (auto e = check_timeout(*t, cfg.max_timeout_s, out.timeout_s)) errors.add(std::move(*e));
     }
-    if (const json::value* f = obj.if_contains("files")) check_files(*f, out, errors);
+    const json::value* files = obj.if_contains("files");
+    if (files != nullptr) check_files(*files, cfg, out, errors);
     if (const json::value* n = obj.if_contains("network"); n != nullptr && !n->is_null()) {
         if (n->is_bool()) {
             out.network = n->get_bool();
         } else {
-            errors.push_back(bool_type(body_loc({"network"}), *n));
+            errors.add(bool_type(body_loc({"network"}), *n));
         }
     }
     if (!errors.empty()) return validation_error(std::move(errors));
+    if (files != nullptr && files->is_object() && too_many_files(files->get_object(), cfg)) {
+        return too_many_files_error(files->get_object(), cfg);
+    }
     return out;
 }
 
@@ -190,17 +238,12 @@ ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const conf
                            " bytes with main.py (the work directory holds " +
                            std::to_string(cfg.workdir_size_bytes) + ")");
     }
-    std::set<std::string_view> dirs;  // sub-directories the names create: an inode each
-    for (const auto& f : run.files) {
-        std::string_view n = f.name;
-        for (auto slash = n.find('/'); slash != std::string_view::npos; slash = n.find('/', slash + 1)) {
-            dirs.insert(n.substr(0, slash));
-        }
-    }
-    if (const std::uint64_t inodes = run.files.size() + dirs.size() + 2; inodes > cfg.workdir_max_inodes) {
-        return bad_request("Too many input files: " + std::to_string(run.files.size()) + " files and " +
-                           std::to_string(dirs.size()) + " directories (the work directory holds " +
-                           std::to_string(cfg.workdir_max_inodes) + " entries)");
+    std::vector<std::string_view> names;
+    names.reserve(run.files.size());
+    for (const auto& f : run.files) names.emplace_back(f.name);
+    std::size_t dirs = count_directories(std::move(names));
+    if (run.files.size() + dirs + kFixedEntries > cfg.workdir_max_inodes) {
+        return too_many_files_error(run.files.size(), dirs, cfg);
     }
     run.request_id = std::move(request_id);
     run.code = std::move(request.code);
@@ -231,7 +274,7 @@ ApiResult<sandbox::RunRequest> parse_execute_body(std::string_view content_type,
                                                   std::string request_id) {
     if (body.empty()) return validation_error({missing(body_loc(), nullptr)});
     if (!is_json_content_type(content_type)) {
-        return validation_error({model_attributes_type(json::string(sanitize_output(body)))});
+        return validation_error({model_attributes_type(body)});
     }
     auto parsed = parse_json_body(body);
     if (!parsed) return parsed.error();

@@ -23,7 +23,9 @@ struct ExecuteRequest {
 };
 
 // Validates a parsed JSON body like pydantic v2 in lax mode, reporting every error at once
-// (422). Unknown fields are ignored.
+// (422, see ErrorList for the cap). Unknown fields are ignored. Then, before any file is copied:
+// `files` with more entries than the work directory holds (WORKDIR_MAX_FILES, with main.py)
+// gets the 400 "Too many input files" that to_run_request would give after examining them all.
 [[nodiscard]] ApiResult<ExecuteRequest> validate_execute_request(const boost::json::value& body,
                                                                  const config::Config& cfg);
 

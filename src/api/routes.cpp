@@ -1,10 +1,9 @@
-// Route handlers and the per-request wrapper (CORS, one log line, the 500 boundary).
+// Route handlers and the CORS wrapper around them.
 #include "api/routes.h"
 
-#include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/field.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
-#include <exception>
 #include <memory>
 
 #include "api/api_error.h"
@@ -22,14 +21,15 @@ namespace sbx::api {
 
 namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
+using http::Reply;
 using http::Request;
+using http::RequestContext;
 using http::Response;
 
 namespace {
 
-// Internal header: the execute handler reports the verdict to the request log line through
-// it; the wrapper removes it before the response leaves.
-constexpr std::string_view kVerdictHeader = "X-Sbx-Verdict";
+// The request log line's field for the run's verdict ("-" for requests without a run).
+constexpr std::string_view kVerdictField = "verdict";
 
 Response json_ok(const boost::json::value& body) {
     return http::json_response(bhttp::status::ok, to_json_text(body));
@@ -63,13 +63,19 @@ ApiError rejection_error(pool::Rejection r, const config::Config& cfg) {
                     "Service unavailable: sandbox isolation is not available",
                     {},
                     {}};
+        case pool::Rejection::no_run_uid:
+            return {ApiErrorKind::unavailable,
+                    "Service unavailable: every sandbox uid is in use (SANDBOX_UIDS = " +
+                        std::to_string(cfg.effective_sandbox_uids()) + ")",
+                    {},
+                    {}};
     }
     return {ApiErrorKind::unavailable, "Service unavailable", {}, {}};
 }
 
-asio::awaitable<Response> execute(pool::RunService& service, const config::Config& cfg,
-                                  BodyParser& parser, Request req) {
-    std::string id(req[http::kRequestIdHeader]);
+asio::awaitable<Reply> execute(pool::RunService& service, const config::Config& cfg,
+                               BodyParser& parser, RequestContext& ctx, Request req) {
+    const std::string& id = ctx.id;
     auto run = co_await parser.parse(std::string(req[bhttp::field::content_type]),
                                      std::move(req.body()), cfg, id);
     if (!run) {
@@ -78,7 +84,7 @@ asio::awaitable<Response> execute(pool::RunService& service, const config::Confi
         }
         co_return to_response(run.error());
     }
-    ResponseContext ctx{run->timeout.count(), cfg.memory_limit_bytes, cfg.max_output_bytes};
+    ResponseContext limits{run->timeout.count(), cfg.memory_limit_bytes, cfg.max_output_bytes};
     pool::RunReply reply = co_await service.run(std::move(*run));
     if (reply.rejected) co_return to_response(rejection_error(*reply.rejected, cfg));
     if (reply.outcome.failure) {
@@ -86,31 +92,37 @@ asio::awaitable<Response> execute(pool::RunService& service, const config::Confi
                                   {"verdict", sandbox::to_string(reply.outcome.verdict)},
                                   {"failure", reply.outcome.failure->render()}});
     }
-    Response res = json_ok(run_response_body(reply.outcome, ctx));
-    res.set(kVerdictHeader, sandbox::to_string(reply.outcome.verdict));
-    co_return res;
+    ctx.log.set(kVerdictField, std::string(sandbox::to_string(reply.outcome.verdict)));
+    co_return json_ok(run_response_body(reply.outcome, limits));
 }
 
 }  // namespace
 
 http::Router make_routes(pool::RunService& service, const config::Config& cfg, BodyParser& parser) {
     http::Router router;
-    router.add(bhttp::verb::get, "/",
-               [](Request) -> asio::awaitable<Response> { co_return json_ok(root_body()); });
-    router.add(bhttp::verb::get, "/health", [&service](Request) -> asio::awaitable<Response> {
-        co_return json_ok(health_body(service.health(), std::chrono::system_clock::now()));
+    router.add(bhttp::verb::get, "/", [](RequestContext&, Request) -> asio::awaitable<Reply> {
+        co_return json_ok(root_body());
     });
-    router.add(bhttp::verb::get, "/runtime", [&service](Request) -> asio::awaitable<Response> {
-        co_return json_ok(runtime_body(service.health()));
+    router.add(
+        bhttp::verb::get, "/health",
+        [&service](RequestContext&, Request) -> asio::awaitable<Reply> {
+            co_return json_ok(health_body(service.health(), std::chrono::system_clock::now()));
+        });
+    router.add(bhttp::verb::get, "/runtime",
+               [&service](RequestContext&, Request) -> asio::awaitable<Reply> {
+                   co_return json_ok(runtime_body(service.health()));
+               });
+    router.add(bhttp::verb::post, "/execute",
+               [&service, &cfg, &parser](RequestContext& ctx, Request req) {
+                   return execute(service, cfg, parser, ctx, std::move(req));
+               });
+    router.add(bhttp::verb::get, "/openapi.json",
+               [](RequestContext&, Request) -> asio::awaitable<Reply> {
+                   co_return http::json_response(bhttp::status::ok, std::string(openapi_json()));
+               });
+    router.add(bhttp::verb::get, "/docs", [](RequestContext&, Request) -> asio::awaitable<Reply> {
+        co_return html_ok(docs_html());
     });
-    router.add(bhttp::verb::post, "/execute", [&service, &cfg, &parser](Request req) {
-        return execute(service, cfg, parser, std::move(req));
-    });
-    router.add(bhttp::verb::get, "/openapi.json", [](Request) -> asio::awaitable<Response> {
-        co_return http::json_response(bhttp::status::ok, std::string(openapi_json()));
-    });
-    router.add(bhttp::verb::get, "/docs",
-               [](Request) -> asio::awaitable<Response> { co_return html_ok(docs_html()); });
     web::add_ui_routes(router);
     return router;
 }
@@ -120,79 +132,52 @@ namespace {
 // Threads that parse large bodies (BodyParser): the I/O threads stay free meanwhile.
 constexpr unsigned kBodyParserThreads = 2;
 
-struct Shared {
-    Shared(pool::RunService& service, const config::Config& cfg)
-        : parser(kBodyParserThreads),
-          router(make_routes(service, cfg, parser)),
-          cors(cfg.allowed_origins) {}
+// The API's router and the parser pool its /execute handler uses (destroyed after it).
+struct ApiRoutes {
+    ApiRoutes(pool::RunService& service, const config::Config& cfg)
+        : parser(kBodyParserThreads), router(make_routes(service, cfg, parser)) {}
 
     BodyParser parser;  // before router, which refers to it
     http::Router router;
+};
+
+struct CorsRouter {
+    std::shared_ptr<const http::Router> router;
     Cors cors;
 };
 
-struct RequestInfo {
-    std::string id, method, path;
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-};
-
-void log_request(const RequestInfo& info, unsigned status, std::string_view verdict) {
-    auto ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - info.start);
-    log::info("request", {{"req", info.id},
-                          {"method", info.method},
-                          {"path", info.path},
-                          {"status", status},
-                          {"verdict", verdict.empty() ? std::string_view("-") : verdict},
-                          {"duration_ms", static_cast<long long>(ms.count())}});
-}
-
-std::string describe(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return ex.what();
-    } catch (...) {
-        return "unknown exception";
+void decorate(const Cors& cors, const CorsRequest& request, Reply& reply) {
+    if (auto* res = std::get_if<Response>(&reply)) cors.decorate(request, *res);
+    if (auto* stream = std::get_if<http::StreamingResponse>(&reply)) {
+        cors.decorate(request, stream->head);
     }
 }
 
-asio::awaitable<Response> handle(std::shared_ptr<const Shared> shared, Request req) {
-    RequestInfo info{std::string(req[http::kRequestIdHeader]), std::string(req.method_string()),
-                     std::string(http::Router::path_of(req.target()))};
-    if (auto pre = shared->cors.preflight(req)) {
-        log_request(info, pre->result_int(), {});
-        co_return std::move(*pre);
-    }
+asio::awaitable<Reply> handle(std::shared_ptr<const CorsRouter> shared, RequestContext& ctx,
+                              Request req) {
+    ctx.log.set(kVerdictField, "-");
+    if (auto pre = shared->cors.preflight(req)) co_return std::move(*pre);
     CorsRequest cors = Cors::inspect(req);
-    Response res;
-    std::exception_ptr failure;
-    try {
-        res = co_await shared->router.dispatch(std::move(req));
-    } catch (...) {
-        failure = std::current_exception();
+    if (boost::beast::websocket::is_upgrade(req) && !shared->cors.origin_allowed(cors)) {
+        co_return http::detail_response(bhttp::status::forbidden, "Origin not allowed");
     }
-    if (failure) {
-        auto state = co_await asio::this_coro::cancellation_state;
-        if (state.cancelled() != asio::cancellation_type::none) {
-            log_request(info, 499, "cancelled");
-            std::rethrow_exception(failure);
-        }
-        log::error("request failed", {{"req", info.id}, {"error", describe(failure)}});
-        res = http::detail_response(bhttp::status::internal_server_error, "Internal server error");
-    }
-    std::string verdict(res[kVerdictHeader]);
-    res.erase(kVerdictHeader);
-    shared->cors.decorate(cors, res);
-    log_request(info, res.result_int(), verdict);
-    co_return res;
+    Reply reply = co_await shared->router->dispatch(ctx, std::move(req));
+    decorate(shared->cors, cors, reply);
+    co_return std::move(reply);
 }
 
 }  // namespace
 
+http::Handler with_cors(std::shared_ptr<const http::Router> router, const config::Config& cfg) {
+    auto shared = std::make_shared<const CorsRouter>(
+        CorsRouter{std::move(router), Cors(cfg.allowed_origins)});
+    return
+        [shared](RequestContext& ctx, Request req) { return handle(shared, ctx, std::move(req)); };
+}
+
 http::Handler make_handler(pool::RunService& service, const config::Config& cfg) {
-    auto shared = std::make_shared<const Shared>(service, cfg);
-    return [shared](Request req) { return handle(shared, std::move(req)); };
+    auto routes = std::make_shared<const ApiRoutes>(service, cfg);
+    return with_cors(std::shared_ptr<const http::Router>(routes, &routes->router), cfg);
 }
 
 }  // namespace sbx::api

@@ -1,9 +1,11 @@
-// The API's route table and the request handler the HTTP server runs (CORS + request log).
+// The API's route table and the request handler the HTTP server runs (CORS around the routes).
 #pragma once
+
+#include <memory>
 
 #include "api/body_parser.h"
 #include "config/config.h"
-#include "http/message.h"
+#include "http/reply.h"
 #include "http/router.h"
 #include "pool/run_service.h"
 
@@ -13,15 +15,18 @@ namespace sbx::api {
 // its assets, web/ui_routes.h). `service`, `cfg` and `parser` (large /execute bodies are parsed
 // on its pool) must outlive the router.
 // Handlers never throw for client errors (they answer 4xx); a rejection from the engine becomes
-// 429/503 with Retry-After.
+// 429/503 with Retry-After. Each sets the log field `verdict` ("-" unless a run had one).
 [[nodiscard]] http::Router make_routes(pool::RunService& service, const config::Config& cfg,
                                        BodyParser& parser);
 
-// make_routes wrapped with CORS (preflight + simple-response headers, ALLOWED_ORIGINS) and
-// exactly one info log line per request: req, method, path, status, verdict, duration_ms.
-// An exception from a route becomes 500 {"detail":"Internal server error"} (logged with the
-// request id); when the client went away (the coroutine was cancelled) it is logged as
-// status=499 and rethrown. Pass the result to http::Server.
+// `router` wrapped with CORS (ALLOWED_ORIGINS): preflights answered, simple-response headers on
+// whole and streamed responses, and a WebSocket upgrade from a browser origin not allowed
+// refused with 403 {"detail":"Origin not allowed"} before any route runs. Pass the result to
+// http::Server. Exceptions are not caught here: the server turns them into 500s.
+[[nodiscard]] http::Handler with_cors(std::shared_ptr<const http::Router> router,
+                                      const config::Config& cfg);
+
+// The API's routes (make_routes, with their own body parser pool) wrapped by with_cors.
 [[nodiscard]] http::Handler make_handler(pool::RunService& service, const config::Config& cfg);
 
 }  // namespace sbx::api

@@ -42,13 +42,15 @@ sys::Result<std::unique_ptr<pool::RunGroup>> CgroupGroups::create(const std::str
     // Named after this server's pid too: several servers may share a hierarchy (v1 pids/cpu),
     // and start-up clean-up spares the groups of servers that are still alive.
     const std::string name = "p" + std::to_string(::getpid()) + "-" + run_id;
-    SBX_TRY(auto group, manager_->create_run(name, sandbox::CgroupLimits{limits.memory_bytes, limits.pids, limits.cpu_cores}));
+    SBX_TRY(auto group, manager_->create_run(name, sandbox::CgroupLimits{limits.memory_bytes, limits.pids, limits.cpu_cores, limits.socket_bytes}));
     return std::unique_ptr<pool::RunGroup>(std::make_unique<CgroupRunGroup>(std::move(group)));
 }
 
 std::vector<pool::LayerStatus> CgroupGroups::layers() const {
     const bool active = manager_->version() != sandbox::CgroupVersion::none;
-    return {pool::LayerStatus{"cgroups", active, manager_->describe()}};
+    const auto sockets = manager_->socket_accounting();
+    return {pool::LayerStatus{"cgroups", active, manager_->describe()},
+            pool::LayerStatus{"socket_memory", sockets.charged, sockets.detail}};
 }
 
 }  // namespace sbx::app

@@ -94,7 +94,7 @@ int run_command(const std::vector<std::string>& args) {
         return 1;
     }
     asio::io_context io(1);
-    pool::Engine engine(io.get_executor(), cfg, *services->launcher, *services->groups, services->layers,
+    pool::Engine engine(io.get_executor(), cfg, services->quotas, *services->launcher, *services->groups, services->layers,
                         services->networks());
     sandbox::RunRequest request{"cli", std::move(*code), std::chrono::seconds(ra.timeout.value_or(cfg.sandbox_timeout_s)),
                                 std::move(ra.files), std::nullopt};

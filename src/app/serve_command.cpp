@@ -87,12 +87,7 @@ void raise_fd_limit(const config::Config& cfg) {
 }
 
 void log_spawn_failure(const char* what, const std::exception_ptr& e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        log::error(what, {{"error", ex.what()}});
-    }
+    if (e) log::error(what, {{"error", log::describe(e)}});
 }
 
 }  // namespace
@@ -117,7 +112,7 @@ int serve_command(const config::Config& cfg) {
     // The threads here spend their time in syscalls, not malloc: contention is negligible.
     if (std::getenv("MALLOC_ARENA_MAX") == nullptr) ::mallopt(M_ARENA_MAX, 1);
     asio::io_context io(static_cast<int>(cfg.http_threads));
-    pool::Engine engine(io.get_executor(), cfg, *services->launcher, *services->groups, services->layers,
+    pool::Engine engine(io.get_executor(), cfg, services->quotas, *services->launcher, *services->groups, services->layers,
                         services->networks());
     http::Server server(io, cfg, api::make_handler(engine, cfg));
     auto port = server.start();

@@ -15,6 +15,22 @@ sys::Result<sys::UniqueFd> run_filter_memfd() {
     return sandbox::filter_memfd(filter);
 }
 
+void log_quotas(const config::Config& cfg, const pool::RunQuotas& q) {
+    log::info("run uids", {{"first", cfg.sandbox_uid_base + 1},
+                           {"last", cfg.sandbox_uid_base + q.uid_count},
+                           {"inotify_instances_per_run", q.inotify_instances},
+                           {"inotify_watches_per_run", q.inotify_watches},
+                           {"sigpending_per_run", q.sigpending},
+                           {"msgqueue_per_run", q.msgqueue},
+                           {"memlock_per_run", q.memlock},
+                           {"socket_bytes_per_run", q.socket_bytes}});
+    if (q.inotify_instances == 0) {
+        log::warn("runs get no inotify instance: fs.inotify.max_user_instances is below SANDBOX_UIDS "
+                  "(every run uid gets an equal share of it)",
+                  {{"sandbox_uids", q.uid_count}});
+    }
+}
+
 }  // namespace
 
 std::filesystem::path runtime_dir(const config::Config& cfg) {
@@ -26,6 +42,16 @@ std::filesystem::path runtime_dir(const config::Config& cfg) {
 
 sys::Result<Services> build_services(const config::Config& cfg) {
     Services s;
+    std::string shared_with;
+    SBX_TRY(s.uid_range, sandbox::UidRangeLock::acquire(sandbox::kUidRangePrefix, cfg.sandbox_uid_base,
+                                                        config::kSandboxIdBlock, shared_with));
+    if (!shared_with.empty()) {
+        log::warn("another server uses the same SANDBOX_UID_BASE: runs of both share host uids and "
+                  "their per-user kernel quotas; give each server its own",
+                  {{"other", shared_with}});
+    }
+    s.quotas = pool::plan_run_quotas(cfg, pool::read_host_limits());
+    log_quotas(cfg, s.quotas);
     // Cgroups first: on v2 this moves us to a leaf group, and the spawner must be born there.
     auto manager = sandbox::detect_cgroups(sandbox::CgroupDetectOptions{"/sys/fs/cgroup", "/proc/self/cgroup", cfg.cgroup_prefix});
     if (auto cleaned = manager->cleanup_leftovers(); !cleaned) {
@@ -59,7 +85,7 @@ sys::Result<Services> build_services(const config::Config& cfg) {
     if (!std::filesystem::exists(dir / "zygote.py")) {
         return sys::SysError{sys::Step::zygote_start, ENOENT, (dir / "zygote.py").string()};
     }
-    s.launcher = std::make_unique<SpawnerLauncher>(*s.spawner, cfg, dir,
+    s.launcher = std::make_unique<SpawnerLauncher>(*s.spawner, cfg, s.quotas, dir,
                                                    filter ? std::move(*filter) : sys::UniqueFd{});
     return s;
 }

@@ -9,12 +9,16 @@
 #include "app/egress_links.h"
 #include "app/spawner_launcher.h"
 #include "config/config.h"
+#include "pool/run_quotas.h"
 #include "pool/run_service.h"
 #include "sandbox/spawner.h"
+#include "sandbox/uid_range.h"
 
 namespace sbx::app {
 
 struct Services {
+    sandbox::UidRangeLock uid_range;  // SANDBOX_UID_BASE's block, reserved for our life
+    pool::RunQuotas quotas;           // each run's share of the per-user kernel quotas
     std::unique_ptr<CgroupGroups> groups;
     std::unique_ptr<sandbox::SpawnerClient> spawner;  // heap: the launcher points at it
     std::unique_ptr<SpawnerLauncher> launcher;

@@ -8,9 +8,11 @@
 namespace sbx::app {
 
 SpawnerLauncher::SpawnerLauncher(sandbox::SpawnerClient& spawner, const config::Config& cfg,
-                                 std::filesystem::path runtime_dir, sys::UniqueFd seccomp_memfd)
+                                 pool::RunQuotas quotas, std::filesystem::path runtime_dir,
+                                 sys::UniqueFd seccomp_memfd)
     : spawner_(spawner),
       cfg_(cfg),
+      quotas_(quotas),
       runtime_dir_(std::move(runtime_dir)),
       seccomp_memfd_(std::move(seccomp_memfd)) {}
 
@@ -21,6 +23,8 @@ sys::Result<pool::ZygoteProcess> SpawnerLauncher::launch(const pool::ZygoteSpec&
     z.python = cfg_.python;
     z.runtime_dir = runtime_dir_;
     z.uid_base = cfg_.sandbox_uid_base;
+    z.uid_count = quotas_.uid_count;
+    z.user_limits = pool::user_namespace_limits(quotas_);
     z.resolv_conf = network::run_resolv_conf(cfg_);
     if (seccomp_memfd_) {
         z.seccomp_memfd = sys::UniqueFd{::fcntl(seccomp_memfd_.get(), F_DUPFD_CLOEXEC, 0)};

@@ -31,6 +31,10 @@ struct Config {
     // MAX_CONNECTIONS: open client connections (1..1000000). When full, a new connection takes
     // the place of the one waiting longest for a request head; if none waits, it is closed.
     unsigned max_connections = 4096;
+    // MAX_BUFFERED_BODY_BYTES: request body bytes held at once, all connections together (0 = an
+    // eighth of physical memory, at least MAX_BODY_SIZE). Beyond it the longest-stalled body
+    // still arriving is dropped, or a new body waits briefly, then gets 503 + Retry-After.
+    std::uint64_t max_buffered_body_bytes = 0;
 
     // --- Request limits (names and meaning of the original service) --------------------------
     int sandbox_timeout_s = 30;               // SANDBOX_TIMEOUT: default run timeout, seconds
@@ -65,7 +69,12 @@ struct Config {
     CodePolicy code_policy = CodePolicy::standard;      // CODE_POLICY: off | standard | strict
     std::filesystem::path python = "/usr/bin/python3";  // PYTHON: interpreter inside the sandbox
     std::filesystem::path runtime_dir;     // RUNTIME_DIR: our Python files; empty = beside binary
-    std::uint32_t sandbox_uid_base = 1000000;  // SANDBOX_UID_BASE: host uids used by sandboxes
+    // SANDBOX_UID_BASE: first of the host ids the sandboxes use: the zygotes' own uid (base),
+    // one uid per run (base + 1 ...) and the egress gids (base + 4096 ... + 5119).
+    std::uint32_t sandbox_uid_base = 1000000;
+    // SANDBOX_UIDS: run uids (1..4095); each prepared or running run holds one, so per-user
+    // kernel quotas are per run. 0 = 2 x MAX_CONCURRENT_RUNS + 4 x PREFORK_RUNS + 8.
+    std::uint32_t sandbox_uids = 0;
     std::string cgroup_prefix = "pysandbox";   // CGROUP_PREFIX: our cgroups and temp names
     bool allow_degraded = false;  // ALLOW_DEGRADED: serve even if an isolation layer is missing
     NetworkMode network_mode = NetworkMode::none;  // NETWORK_MODE: none | egress
@@ -107,7 +116,13 @@ struct Config {
     LogFormat log_format = LogFormat::text;  // LOG_FORMAT: text (key=value) | json (one object)
 
     [[nodiscard]] unsigned effective_max_concurrent_runs() const;
+    [[nodiscard]] std::uint64_t effective_max_buffered_body_bytes() const;
+    [[nodiscard]] std::uint32_t effective_sandbox_uids() const;
 };
+
+// Host ids a server reserves from SANDBOX_UID_BASE on: uids below +4096, egress gids above.
+inline constexpr std::uint32_t kSandboxIdBlock = 5120;
+inline constexpr std::uint32_t kMaxSandboxUids = 4095;
 
 std::string_view to_string(RunMode m);
 std::string_view to_string(CodePolicy p);

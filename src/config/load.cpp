@@ -1,6 +1,9 @@
 // Loading the Config from flags, environment, .env and defaults, and validating it.
 #include "config/load.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -69,6 +72,25 @@ unsigned Config::effective_max_concurrent_runs() const {
     return (cores == 0 ? 1 : cores) * 2;
 }
 
+std::uint64_t Config::effective_max_buffered_body_bytes() const {
+    if (max_buffered_body_bytes != 0) return max_buffered_body_bytes;
+    long pages = ::sysconf(_SC_PHYS_PAGES);
+    long page_size = ::sysconf(_SC_PAGESIZE);
+    std::uint64_t eighth = 0;
+    if (pages > 0 && page_size > 0) {
+        eighth = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size) / 8;
+    }
+    return std::max(eighth, max_body_bytes);
+}
+
+std::uint32_t Config::effective_sandbox_uids() const {
+    if (sandbox_uids != 0) return sandbox_uids;
+    // Holders at once: running runs (and those prepared for them), the stock (PREFORK_RUNS
+    // for each of up to four zygote kind x network settings) and runs still being torn down.
+    const std::uint64_t n = 2ULL * effective_max_concurrent_runs() + 4ULL * prefork_runs + 8;
+    return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, kMaxSandboxUids));
+}
+
 std::vector<std::pair<std::string, std::string>> parse_dotenv(const std::string& text,
                                                               std::vector<std::string>& errors) {
     std::vector<std::pair<std::string, std::string>> out;
@@ -131,6 +153,9 @@ std::vector<std::string> validate(const Config& cfg) {
     }
     if (cfg.max_body_bytes < cfg.max_code_length) {
         errors.push_back("MAX_BODY_SIZE must be at least MAX_CODE_LENGTH");
+    }
+    if (cfg.max_buffered_body_bytes != 0 && cfg.max_buffered_body_bytes < cfg.max_body_bytes) {
+        errors.push_back("MAX_BUFFERED_BODY_BYTES must be 0 (automatic) or at least MAX_BODY_SIZE");
     }
     if (!cfg.python.is_absolute()) errors.push_back("PYTHON must be an absolute path");
     if (cfg.allowed_origins.empty()) errors.push_back("ALLOWED_ORIGINS must list at least one origin");

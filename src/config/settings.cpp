@@ -242,6 +242,11 @@ std::vector<Setting> make_settings() {
                         "open client connections; when full, the one waiting longest for a "
                         "request head is closed for a new one",
                         &Config::max_connections, 1, 1'000'000));
+    s.push_back(size("MAX_BUFFERED_BODY_BYTES",
+                     "request body bytes held at once by all connections (0 = an eighth of "
+                     "physical memory, at least MAX_BODY_SIZE); beyond it stalled bodies are "
+                     "dropped, then new ones wait up to 5 s and get 503",
+                     &Config::max_buffered_body_bytes, 0, 1024 * kGiB));
     s.push_back(integer("SANDBOX_TIMEOUT", "default run timeout in seconds",
                         &Config::sandbox_timeout_s, 1, 86400));
     s.push_back(integer("MAX_TIMEOUT", "largest timeout a request may ask, seconds",
@@ -303,8 +308,12 @@ std::vector<Setting> make_settings() {
     s.push_back(path("PYTHON", "Python interpreter used inside the sandbox", &Config::python));
     s.push_back(path("RUNTIME_DIR", "our Python runtime files (empty = beside the binary)",
                      &Config::runtime_dir));
-    s.push_back(integer("SANDBOX_UID_BASE", "first host uid used for sandboxes (two are used)",
+    s.push_back(integer("SANDBOX_UID_BASE",
+                        "first of the 5120 host ids the sandboxes use (zygotes, one uid per run, egress gids)",
                         &Config::sandbox_uid_base, 1000, 4'000'000'000LL));
+    s.push_back(integer("SANDBOX_UIDS",
+                        "host uids for runs, one per prepared or running run (0 = 2 x MAX_CONCURRENT_RUNS + 4 x PREFORK_RUNS + 8)",
+                        &Config::sandbox_uids, 0, 4095));
     s.push_back(Setting{"CGROUP_PREFIX", "name prefix of our cgroups and temp dirs",
                         [](Config& c, std::string_view t) -> Err {
                             auto v = trim(t);

@@ -1,11 +1,9 @@
 // HTTP message types shared by the server, the route table and the API handlers.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <functional>
 #include <string>
 #include <string_view>
 
@@ -14,12 +12,8 @@ namespace sbx::http {
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
-// What the server calls for every complete request. It never sees the socket. Cancellation of
-// the awaiting coroutine (terminal) means the client went away; the handler should stop.
-using Handler = std::function<boost::asio::awaitable<Response>(Request)>;
-
-// Set by the server on every request it hands to a handler (any client value is overwritten)
-// and echoed on every response, so a client report can be matched with the log.
+// The request id (RequestContext::id) on every response, also set on the request handed to a
+// handler (any client value is overwritten), so a client report can be matched with the log.
 inline constexpr std::string_view kRequestIdHeader = "X-Request-ID";
 
 // A response with a JSON body, Content-Type application/json and Content-Length set.

@@ -1,8 +1,10 @@
-// Route table lookup and the 404/405 answers.
+// Route table lookup (most specific template first) and the 404/405/307 answers.
 #include "http/router.h"
 
+#include <algorithm>
 #include <boost/beast/http/field.hpp>
 #include <cctype>
+#include <stdexcept>
 
 namespace sbx::http {
 
@@ -26,8 +28,14 @@ std::string_view without_scheme_and_authority(std::string_view target) {
 
 }  // namespace
 
-void Router::add(bhttp::verb method, std::string path, Handler handler) {
-    routes_[std::move(path)].push_back(Route{method, std::move(handler)});
+void Router::add(bhttp::verb method, std::string path_template, Handler handler) {
+    RouteTemplate path(std::move(path_template));
+    for (const Route& r : routes_) {
+        if (r.method == method && r.path.text() == path.text()) {
+            throw std::invalid_argument("route registered twice: " + path.text());
+        }
+    }
+    routes_.push_back(Route{method, std::move(path), std::move(handler)});
 }
 
 std::string_view Router::path_of(std::string_view target) {
@@ -44,25 +52,41 @@ std::string_view Router::query_of(std::string_view target) {
     return query.substr(0, query.find('#'));
 }
 
-const Handler* Router::find(std::string_view path, bhttp::verb method) const {
-    auto it = routes_.find(path);
-    if (it == routes_.end()) return nullptr;
-    for (const Route& r : it->second) {
-        if (r.method == method) return &r.handler;
+Router::Match Router::find(std::string_view path, bhttp::verb method) const {
+    Match best;
+    for (const Route& r : routes_) {
+        if (r.method != method) continue;
+        if (best.route != nullptr && !r.path.more_specific_than(best.route->path)) continue;
+        if (auto params = r.path.match(path)) best = Match{&r, std::move(*params)};
     }
-    if (method == bhttp::verb::head) return find(path, bhttp::verb::get);
-    return nullptr;
+    if (best.route == nullptr && method == bhttp::verb::head) return find(path, bhttp::verb::get);
+    return best;
+}
+
+bool Router::known(std::string_view path) const {
+    return std::any_of(routes_.begin(), routes_.end(),
+                       [path](const Route& r) { return r.path.match(path).has_value(); });
 }
 
 std::string Router::allowed_methods(std::string_view path) const {
-    auto it = routes_.find(path);
-    if (it == routes_.end()) return {};
-    std::string out;
-    for (const Route& r : it->second) {
-        if (!out.empty()) out += ", ";
-        out += bhttp::to_string(r.method);
-        if (r.method == bhttp::verb::get) out += ", HEAD";
+    std::vector<bhttp::verb> methods;
+    for (const Route& r : routes_) {
+        if (std::find(methods.begin(), methods.end(), r.method) != methods.end()) continue;
+        if (r.path.match(path)) methods.push_back(r.method);
     }
+    std::string out;
+    for (bhttp::verb m : methods) {
+        if (!out.empty()) out += ", ";
+        out += bhttp::to_string(m);
+        if (m == bhttp::verb::get) out += ", HEAD";
+    }
+    return out;
+}
+
+std::vector<std::pair<bhttp::verb, std::string>> Router::routes() const {
+    std::vector<std::pair<bhttp::verb, std::string>> out;
+    out.reserve(routes_.size());
+    for (const Route& r : routes_) out.emplace_back(r.method, r.path.text());
     return out;
 }
 
@@ -70,17 +94,19 @@ std::optional<Response> Router::slash_redirect(std::string_view target) const {
     std::string_view path = path_of(target);
     if (path.size() < 2 || path.back() != '/') return std::nullopt;
     path.remove_suffix(1);
-    if (!routes_.contains(path)) return std::nullopt;
+    if (!known(path)) return std::nullopt;
     Response res{bhttp::status::temporary_redirect, 11};
     res.set(bhttp::field::location, std::string(path) + std::string(query_of(target)));
     res.prepare_payload();
     return res;
 }
 
-boost::asio::awaitable<Response> Router::dispatch(Request request) const {
+boost::asio::awaitable<Reply> Router::dispatch(RequestContext& ctx, Request request) const {
     std::string_view path = path_of(request.target());
-    if (const Handler* h = find(path, request.method()); h != nullptr) {
-        co_return co_await (*h)(std::move(request));
+    if (auto match = find(path, request.method()); match.route != nullptr) {
+        ctx.route = match.route->path.text();
+        ctx.params = std::move(match.params);
+        co_return co_await match.route->handler(ctx, std::move(request));
     }
     std::string allow = allowed_methods(path);
     if (allow.empty()) {

@@ -63,14 +63,7 @@ class AdmissionLog {
 
 // co_spawn completion: the only place an exception escaping a session or the accept loop lands.
 void log_coroutine_end(std::string_view what, const std::exception_ptr& e) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        log::error(what, {{"error", ex.what()}});
-    } catch (...) {
-        log::error(what, {{"error", "unknown exception"}});
-    }
+    if (e) log::error(what, {{"error", log::describe(e)}});
 }
 
 asio::awaitable<void> accept_loop(asio::io_context& io, tcp::acceptor& acceptor,
@@ -104,7 +97,8 @@ sys::SysError bind_error(const boost::system::error_code& ec, const config::Conf
 Server::Server(asio::io_context& io, const config::Config& cfg, Handler handler)
     : io_(io),
       cfg_(cfg),
-      shared_(std::make_shared<SessionShared>(cfg.max_connections)),
+      shared_(std::make_shared<SessionShared>(cfg.max_connections,
+                                              cfg.effective_max_buffered_body_bytes())),
       acceptor_(asio::make_strand(io)) {
     shared_->handler = std::move(handler);
     shared_->header_timeout = cfg.http_header_timeout;

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "http/message.h"
+#include "http/reply.h"
 #include "sys/error.h"
 
 namespace sbx::http {
@@ -17,10 +18,14 @@ struct SessionShared;
 // Each connection runs on its own strand of `io`, so `io.run()` may be called from several
 // threads. Limits come from the Config: HTTP_HEADER_TIMEOUT (request line + headers),
 // HTTP_READ_TIMEOUT (the body), HTTP_IDLE_TIMEOUT (keep-alive gap), MAX_BODY_SIZE (413),
-// 16 KiB of headers (431), MAX_CONNECTIONS (see ConnectionTable for who makes room).
+// 8 KiB of request line (414), 16 KiB of head (431), strict framing (see framing.h),
+// MAX_CONNECTIONS (see ConnectionTable for who makes room), MAX_BUFFERED_BODY_BYTES (see
+// BodyBudget: 503 + Retry-After when bodies cannot fit).
 // While a handler runs there is no deadline; if the client disconnects meanwhile, the handler
-// coroutine is cancelled (terminal cancellation) and the connection closed.
-// Exceptions from the handler become 500 {"detail":"Internal server error"} plus an error log.
+// coroutine is cancelled (terminal cancellation), the request logged as 499 and the connection
+// closed. Exceptions from the handler become 500 (see boundary.h). Replies are written as
+// reply.h says (whole, streamed with backpressure, or a WebSocket), then one info line per
+// request: `event=request req method path route status <handler's fields> duration_ms`.
 class Server {
    public:
     Server(boost::asio::io_context& io, const config::Config& cfg, Handler handler);

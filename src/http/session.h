@@ -8,14 +8,21 @@
 #include <cstdint>
 #include <memory>
 
+#include "http/body_budget.h"
 #include "http/connection_table.h"
 #include "http/message.h"
+#include "http/reply.h"
+#include "log/throttle.h"
 
 namespace sbx::http {
 
 // Shared by the server and all its sessions (sessions may outlive the Server object).
 struct SessionShared {
-    explicit SessionShared(std::size_t max_connections) : connections(max_connections) {}
+    SessionShared(std::size_t max_connections, std::uint64_t max_buffered_body_bytes)
+        : connections(max_connections), bodies(max_buffered_body_bytes, kBodyStalledAfter) {}
+
+    // A body still arriving that got no byte for this long may be dropped for another's room.
+    static constexpr std::chrono::seconds kBodyStalledAfter{2};
 
     Handler handler;
     std::chrono::seconds header_timeout{10};  // request line + headers, from accept or 1st byte
@@ -24,10 +31,10 @@ struct SessionShared {
     std::uint64_t max_body_bytes = 64ULL << 20;
     std::atomic<std::uint64_t> next_request_id{1};
     ConnectionTable connections;  // MAX_CONNECTIONS; the server admits, sessions update
+    BodyBudget bodies;            // MAX_BUFFERED_BODY_BYTES; sessions charge and release
+    log::Throttle bodies_dropped{std::chrono::seconds(1)};  // one log line per second at most
+    log::Throttle bodies_refused{std::chrono::seconds(1)};
 };
-
-// Largest accepted request line + headers; beyond it the answer is 431.
-inline constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 
 // A connection admitted to shared->connections: call start() once, on the socket's strand,
 // to serve requests until the client closes, a deadline passes, a framing error occurs, the

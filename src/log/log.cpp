@@ -123,12 +123,23 @@ std::string now_timestamp() {
 
 }  // namespace
 
+std::string describe(const std::exception_ptr& e) {
+    if (!e) return {};
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+        return "unknown exception";
+    }
+}
+
 void set_level(Level level) { g_level.store(level); }
 void set_format(Format format) { g_format.store(format); }
 bool enabled(Level level) { return static_cast<int>(level) >= static_cast<int>(g_level.load()); }
 
 std::string format_line(Format format, Level level, std::string_view timestamp,
-                        std::string_view event, std::initializer_list<Field> fields) {
+                        std::string_view event, std::span<const Field> fields) {
     std::string line;
     if (format == Format::json) {
         line = "{\"ts\":";
@@ -166,6 +177,10 @@ std::string format_line(Format format, Level level, std::string_view timestamp,
 }
 
 void write(Level level, std::string_view event, std::initializer_list<Field> fields) {
+    write(level, event, std::span<const Field>(fields.begin(), fields.size()));
+}
+
+void write(Level level, std::string_view event, std::span<const Field> fields) {
     if (!enabled(level)) return;
     std::string line = format_line(g_format.load(), level, now_timestamp(), event, fields);
     line += '\n';

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -32,10 +34,22 @@ void set_format(Format format);
 // text: ts=... level=info event="run finished" req=12 box=3 verdict=ok ...
 // json: {"ts":"...","level":"info","event":"run finished","req":12,"box":3,"verdict":"ok"}
 void write(Level level, std::string_view event, std::initializer_list<Field> fields = {});
+// The same, for fields assembled at run time (a request's log line).
+void write(Level level, std::string_view event, std::span<const Field> fields);
+
+// What an exception says, for a log field: what() of a std::exception, else "unknown exception"
+// (and "" for a null pointer).
+[[nodiscard]] std::string describe(const std::exception_ptr& e);
 
 // The line write() would print (without the newline); for tests.
 [[nodiscard]] std::string format_line(Format format, Level level, std::string_view timestamp,
-                                      std::string_view event, std::initializer_list<Field> fields);
+                                      std::string_view event, std::span<const Field> fields);
+[[nodiscard]] inline std::string format_line(Format format, Level level,
+                                             std::string_view timestamp, std::string_view event,
+                                             std::initializer_list<Field> fields) {
+    return format_line(format, level, timestamp, event,
+                       std::span<const Field>(fields.begin(), fields.size()));
+}
 
 inline void debug(std::string_view e, std::initializer_list<Field> f = {}) {
     write(Level::debug, e, f);

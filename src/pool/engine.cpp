@@ -41,9 +41,9 @@ ZygoteKind choose_zygote(std::string_view code, const std::vector<std::string>& 
     return ZygoteKind::lean;
 }
 
-Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, ZygoteLauncher& launcher,
-               RunGroupFactory& groups, std::vector<LayerStatus> isolation_layers,
-               RunNetworkFactory* networks)
+Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, const RunQuotas& quotas,
+               ZygoteLauncher& launcher, RunGroupFactory& groups,
+               std::vector<LayerStatus> isolation_layers, RunNetworkFactory* networks)
     : cfg_(cfg),
       groups_(groups),
       layers_(std::move(isolation_layers)),
@@ -52,7 +52,7 @@ Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, ZygoteLaunch
       zygotes_(ex, launcher,
                ZygotePoolOptions{cfg.run_mode == config::RunMode::zygote ? cfg.zygotes : 0U,
                                  cfg.run_mode == config::RunMode::zygote, cfg.preload_modules}),
-      driver_{1000, cfg.sandbox_uid_base + 1},
+      driver_{1000, cfg.sandbox_uid_base, quotas},
       runs_(ex, cfg, driver_, zygotes_, groups, networks) {
     auto group_layers = groups_.layers();
     layers_.insert(layers_.end(), group_layers.begin(), group_layers.end());
@@ -91,6 +91,11 @@ asio::awaitable<RunReply> Engine::run(RunRequest request) {
     const auto t0 = std::chrono::steady_clock::now();
     reply.outcome = co_await run_admitted(request);
     const auto& o = reply.outcome;
+    if (o.failure && o.failure->step == sys::Step::uid_pool) {  // capacity, not a run's failure
+        log::warn("no run uid free", {{"req", request.request_id}, {"error", o.failure->render()}});
+        reply.rejected = Rejection::no_run_uid;
+        co_return reply;
+    }
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     log::info("run finished", {{"req", request.request_id}, 
                                {"verdict", sandbox::to_string(o.verdict)},

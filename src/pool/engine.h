@@ -11,6 +11,7 @@
 #include "pool/run_factory.h"
 #include "pool/run_group.h"
 #include "pool/run_network.h"
+#include "pool/run_quotas.h"
 #include "pool/run_service.h"
 #include "pool/zygote_pool.h"
 
@@ -21,8 +22,10 @@ ZygoteKind choose_zygote(std::string_view code, const std::vector<std::string>& 
 
 class Engine final : public RunService {
 public:
-    Engine(boost::asio::any_io_executor ex, const config::Config& cfg, ZygoteLauncher& launcher,
-           RunGroupFactory& groups, std::vector<LayerStatus> isolation_layers,
+    // quotas: the run uids and per-run limits (plan_run_quotas), as the zygotes were told.
+    Engine(boost::asio::any_io_executor ex, const config::Config& cfg, const RunQuotas& quotas,
+           ZygoteLauncher& launcher, RunGroupFactory& groups,
+           std::vector<LayerStatus> isolation_layers,
            RunNetworkFactory* networks = nullptr);  // null: no egress (NETWORK_MODE=none)
     ~Engine() override;
 

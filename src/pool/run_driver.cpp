@@ -2,6 +2,7 @@
 #include "pool/run_driver.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,6 +18,8 @@
 #include <algorithm>
 #include <array>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "log/log.h"
@@ -149,15 +152,61 @@ asio::awaitable<void> watchdog(std::chrono::steady_clock::time_point deadline, c
     co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
 
-// True when G is the only process of the run left (or none is), besides the run's network
+// True when G is the only process of the run's group (or none is), besides the run's network
 // stack (in the run's group, outside its namespaces: it cannot write to the run's output or
-// files), so an end report can be answered while G's exit is still under way.
+// files).
 bool alone(const PreparedRun& run) {
     if (!run.group || run.g_pid == 0) return false;  // cannot tell: wait for the exit report
     const pid_t link = run.link ? run.link->pid() : 0;
     const auto members = run.group->members();
     return std::all_of(members.begin(), members.end(),
                        [&](pid_t p) { return p == run.g_pid || (link > 0 && p == link); });
+}
+
+// The state letter of /proc/<pid>/stat ('Z' zombie, 'X' dead), or 0 if it cannot be read.
+char proc_state(const std::string& pid) {
+    std::ifstream in("/proc/" + pid + "/stat");
+    std::string stat;
+    std::getline(in, stat);
+    const auto paren = stat.rfind(')');
+    return paren != std::string::npos && paren + 2 < stat.size() ? stat[paren + 2] : '\0';
+}
+
+// True if any thread of `pid` has a child that has not exited. Every process of a run descends
+// from G, and orphans are reparented to G (pid 1 of the run's namespace): G has a live child
+// exactly when another process of the run is alive. A child is on this list as soon as fork
+// has made it, unlike cgroup.procs, which it joins a moment later. Unreadable: true.
+bool has_live_children(pid_t pid) {
+    std::error_code ec;
+    const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+    for (const auto& task : std::filesystem::directory_iterator{tasks, ec}) {
+        std::ifstream in(task.path() / "children");
+        if (!in) return true;
+        for (std::string child; in >> child;) {
+            const char state = proc_state(child);
+            if (state != 'Z' && state != 'X') return true;
+        }
+    }
+    return static_cast<bool>(ec);
+}
+
+// After G's end report, with G alone in its group: kills G, then makes sure nothing else of the
+// run exists. The kill first: a fork by one of G's threads fails once SIGKILL is pending, so no
+// process can appear after the check. A child forked just before it, even one not yet in the
+// group when that was read, is G's child (any other process would have had to be in the group
+// already, or be the child of one that was).
+// True: G's exit (still under way) is all that is left of the run, and the answer can go now.
+// False: another process exists; it dies with G (pid 1), whose exit report is then awaited.
+bool kill_and_confirm_alone(const PreparedRun& run, Killer& killer) {
+    killer.group = nullptr;
+    killer();
+    if (has_live_children(run.g_pid)) {
+        // Read while G's pid could not have been reused: G had not been reaped (its pidfd is
+        // not readable). If it has exited meanwhile, so has every process of its namespace.
+        pollfd p{run.pidfd.get(), POLLIN, 0};
+        return ::poll(&p, 1, 0) == 1;
+    }
+    return true;
 }
 
 // After the response: the run's resources go once G is gone. A run answered from its end
@@ -212,7 +261,7 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
 
     std::vector<sandbox::InputFile> inputs = request.files;
     inputs.push_back(sandbox::InputFile{"main.py", request.code});
-    const Owner owner{settings.owner_host_uid, settings.owner_host_uid};
+    const Owner owner{run.uid.id(), run.uid.id()};  // uid 1000 of the run, on the host
     if (auto w = write_inputs(run.workdir.get(), inputs, owner); !w) co_return failed_outcome(w.error());
     asio::posix::stream_descriptor end_pipe(ex, run.end_read.release());
     if (auto go = run.channel->send(json::object{{"type", "go"}}); !go) co_return failed_outcome(go.error());
@@ -226,20 +275,24 @@ asio::awaitable<RunOutcome> execute_run(PreparedRun run, const sandbox::RunReque
     co_await (exit_reported() || await_end(end_pipe, facts, flush_wait) ||
               watchdog(deadline, settings, facts, killer, &flush_wait));
     if (facts.end_report && !facts.exited) {
-        if (alone(run)) {
+        // The report is the program's own claim: G is killed (as pid 1 its death ends the run)
+        // before the pipes are read, so nothing is added after it.
+        const bool killed_after_end = alone(run);
+        if (killed_after_end && kill_and_confirm_alone(run, killer)) {
             // The program has ended and flushed; G is exiting and nothing else is left: what
             // the pipes hold is all of its output. G's teardown happens after the response.
             facts.exited = true;
             facts.answered_early = true;
             facts.exit_code = facts.end_report;
-            // The report is the program's own claim: make sure of G's end (alone, as pid 1 its
-            // death ends the run) before reading what the pipes hold, so nothing is added.
-            killer.group = nullptr;
-            killer();
             out_cap.take_available();
             err_cap.take_available();
         } else {  // other processes still run: the usual way (they die with pid 1)
             co_await (exit_reported() || watchdog(deadline, settings, facts, killer, nullptr));
+            if (killed_after_end && facts.exited && !facts.timed_out) {
+                // Killed by us after its end report: the program's status is the reported one.
+                facts.exit_code = facts.end_report;
+                facts.signal.reset();
+            }
         }
     }
     RunOutcome out;

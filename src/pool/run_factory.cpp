@@ -22,7 +22,8 @@ RunFactory::RunFactory(asio::any_io_executor ex, const config::Config& cfg, Driv
       settings_(settings),
       zygotes_(zygotes),
       groups_(groups),
-      networks_(networks) {}
+      networks_(networks),
+      uids_(std::make_shared<sys::IdPool>(settings_.uid_base + 1, settings_.quotas.uid_count)) {}
 
 RunFactory::~RunFactory() { stop(); }
 
@@ -73,9 +74,16 @@ asio::awaitable<Result<PreparedRun>> RunFactory::make(ZygoteKind kind, bool netw
         zygote = co_await zygotes_.acquire(kind);
     }
     if (!zygote) co_return zygote.error();
+    auto uid = uids_->acquire();
+    if (!uid) {
+        co_return sys::SysError{sys::Step::uid_pool, EAGAIN,
+                                "all " + std::to_string(uids_->size()) +
+                                    " run uids are in use (SANDBOX_UIDS)"};
+    }
     SBX_CO_TRY(auto group, groups_.create(run_id, GroupLimits{cfg_.memory_limit_bytes, cfg_.pids_limit,
-                                                              cfg_.cpu_limit_cores}));
-    co_return co_await prepare_run(std::move(*zygote), run_id, std::move(group),
+                                                              cfg_.cpu_limit_cores,
+                                                              settings_.quotas.socket_bytes}));
+    co_return co_await prepare_run(std::move(*zygote), run_id, std::move(*uid), std::move(group),
                                    network ? networks_ : nullptr, cfg_, settings_);
 }
 

@@ -17,6 +17,7 @@
 #include "pool/run_network.h"
 #include "pool/run_prepare.h"
 #include "pool/zygote_pool.h"
+#include "sys/id_pool.h"
 
 namespace sbx::pool {
 
@@ -56,6 +57,7 @@ private:
     ZygotePool& zygotes_;
     RunGroupFactory& groups_;
     RunNetworkFactory* networks_;  // null without egress
+    std::shared_ptr<sys::IdPool> uids_;  // host uids of runs: one per prepared or running run
     mutable std::mutex mu_;
     std::map<StockKey, std::deque<PreparedRun>> stock_;
     std::map<StockKey, std::unique_ptr<boost::asio::steady_timer>> wakeups_;  // strand only

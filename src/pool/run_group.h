@@ -37,6 +37,7 @@ struct GroupLimits {
     std::uint64_t memory_bytes;
     std::uint32_t pids;
     double cpu_cores;
+    std::uint64_t socket_bytes;  // socket buffers, where the host counts them apart (cgroup v1)
 };
 
 class RunGroupFactory {

@@ -35,15 +35,25 @@ Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
     return std::pair{UniqueFd{p[0]}, UniqueFd{p[1]}};
 }
 
-json::object run_message(const std::string& run_id, const config::Config& cfg,
-                         const DriverSettings& s, bool has_memory_group, std::size_t cgroup_fds) {
+json::object run_message(const std::string& run_id, std::uint32_t host_uid,
+                         const config::Config& cfg, const DriverSettings& s,
+                         bool has_memory_group, std::size_t cgroup_fds) {
     json::array fds{"run", "stdout", "stderr", "end"};
     for (std::size_t i = 0; i < cgroup_fds; ++i) fds.emplace_back("cgroup");
+    const std::uint32_t outer = 1000 + (host_uid - s.uid_base - 1);  // in the zygote's namespace
+    const RunQuotas& q = s.quotas;
     return json::object{
         {"type", "run"},
         {"id", run_id},
         {"uid", s.sandbox_uid},
         {"gid", s.sandbox_uid},
+        {"outer_uid", outer},
+        {"outer_gid", outer},
+        {"nproc", q.nproc},
+        {"sigpending", q.sigpending},
+        {"msgqueue", q.msgqueue},
+        {"memlock", q.memlock},
+        {"socket_buffer_max", q.socket_buffer_max},
         {"workdir_bytes", cfg.workdir_size_bytes},
         {"workdir_inodes", cfg.workdir_max_inodes},
         {"tmp_bytes", cfg.tmp_size_bytes},
@@ -57,7 +67,7 @@ json::object run_message(const std::string& run_id, const config::Config& cfg,
     };
 }
 
-// Waits for G's "ready" (pidfd + work-dir fd), or a set-up error, within the timeout.
+// Waits for G's "ready" (pidfd, work-dir fd, network namespace fd), or a set-up error, within the timeout.
 asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseconds timeout) {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
     auto which = co_await (ch.receive() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -65,7 +75,7 @@ asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseco
     auto msg = std::move(std::get<0>(which));
     if (!msg) co_return msg.error();
     if (msg->type() == "error") co_return setup_error_from(msg->body);
-    if (msg->type() != "ready" || msg->fds.size() != 2) {
+    if (msg->type() != "ready" || msg->fds.size() != 3) {
         co_return SysError{Step::run_protocol, EPROTO, "unexpected " + std::string(msg->type())};
     }
     co_return std::move(*msg);
@@ -89,7 +99,7 @@ asio::awaitable<Result<void>> await_link(RunNetwork& link, std::chrono::millisec
 
 // Starts the run's link with its process in the run's group: the stack's CPU, memory and
 // pids count against the run's limits, and it dies with the group.
-Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run,
+Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run, int netns,
                                                 RunNetworkFactory& network) {
     std::vector<UniqueFd> join;
     if (run.group != nullptr) {
@@ -97,7 +107,7 @@ Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run,
     }
     std::vector<int> join_fds;
     for (const auto& fd : join) join_fds.push_back(fd.get());
-    return network.attach(run.pidfd.get(), join_fds);  // `join` closes: the child has them
+    return network.attach(netns, join_fds);  // `join` closes: the child has them
 }
 
 }  // namespace
@@ -105,7 +115,10 @@ Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run,
 PreparedRun::~PreparedRun() {
     // G (and with it its pid namespace) goes first; the group's own destructor then kills
     // whatever else is left and removes it (no freeze round trip when it is already empty).
-    if (pidfd) (void)sys::raw_pidfd_send_signal(pidfd.get(), SIGKILL);
+    if (!pidfd) return;  // never ready: no process ever acted as the run's uid
+    (void)sys::raw_pidfd_send_signal(pidfd.get(), SIGKILL);
+    // G is pid 1 of the run's pid namespace: once it has exited, every process of the run has.
+    if (uid) uid.busy_until_readable(UniqueFd{::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 0)});
 }
 
 bool PreparedRun::usable() const {
@@ -116,7 +129,7 @@ bool PreparedRun::usable() const {
 }
 
 asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote, std::string run_id,
-                                                 std::unique_ptr<RunGroup> group,
+                                                 sys::IdLease uid, std::unique_ptr<RunGroup> group,
                                                  RunNetworkFactory* network,
                                                  const config::Config& cfg,
                                                  const DriverSettings& settings) {
@@ -134,7 +147,7 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
                          end_pipe.second.get()};
     for (const auto& fd : cgroup_fds) fds.push_back(fd.get());
     SBX_CO_TRY_VOID(zygote->send_run(
-        run_message(run_id, cfg, settings, group != nullptr, cgroup_fds.size()), fds));
+        run_message(run_id, uid.id(), cfg, settings, group != nullptr, cgroup_fds.size()), fds));
     // Our copies of the run's ends go at once: EOF on the pipes must mean the run is over.
     run_pair.second.reset();
     out_pipe.second.reset();
@@ -143,6 +156,7 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     cgroup_fds.clear();
 
     PreparedRun run;
+    run.uid = std::move(uid);
     run.zygote = std::move(zygote);
     run.run_id = std::move(run_id);
     run.group = std::move(group);
@@ -154,8 +168,9 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     run.pidfd = std::move(ready.fds[0]);
     run.g_pid = sys::pid_of_pidfd(run.pidfd.get()).value_or(0);
     run.workdir = std::move(ready.fds[1]);
+    const UniqueFd netns = std::move(ready.fds[2]);  // needed only to attach the link
     if (network != nullptr) {
-        SBX_CO_TRY(run.link, attach_link(run, *network));
+        SBX_CO_TRY(run.link, attach_link(run, netns.get(), *network));
         SBX_CO_TRY_VOID(co_await await_link(*run.link, settings.setup_timeout));
     }
     co_return run;

@@ -12,13 +12,18 @@
 #include "pool/channel.h"
 #include "pool/run_group.h"
 #include "pool/run_network.h"
+#include "pool/run_quotas.h"
 #include "pool/zygote.h"
+#include "sys/id_pool.h"
 
 namespace sbx::pool {
 
 struct DriverSettings {
-    std::uint32_t sandbox_uid = 1000;    // inside the run's user namespace
-    std::uint32_t owner_host_uid = 0;    // host uid that maps to sandbox_uid (inputs' owner)
+    std::uint32_t sandbox_uid = 1000;  // the program's uid and gid, in its own user namespace
+    // SANDBOX_UID_BASE: the run holding host uid uid_base + 1 + k is uid 1000 + k in its
+    // zygote's user namespace, and maps its own uid 1000 onto that.
+    std::uint32_t uid_base = 0;
+    RunQuotas quotas;
     std::chrono::milliseconds setup_timeout{10000};
     std::chrono::milliseconds kill_grace{5000};  // after a kill, how long the exit report may take
     std::chrono::milliseconds flush_grace{100};  // at the deadline, how long G may take to flush
@@ -36,6 +41,10 @@ struct PreparedRun {
     // must be discarded.
     [[nodiscard]] bool usable() const;
 
+    // The run's host uid. First member, so destroyed last: returned to the pool after
+    // everything else, and handed out again only once G (and with it every process of the
+    // run) has exited.
+    sys::IdLease uid;
     std::shared_ptr<Zygote> zygote;  // keeps the zygote object alive for the run's life
     std::string run_id;
     std::unique_ptr<RunGroup> group;    // null on hosts without cgroups
@@ -48,11 +57,12 @@ struct PreparedRun {
     std::unique_ptr<RunNetwork> link;  // egress runs: up before the run counts as prepared
 };
 
-// Forks the run and waits for G's "ready"; with `network` (egress), then attaches the run's
+// Forks the run as host uid `uid` and waits for G's "ready"; with `network` (egress), then attaches the run's
 // link and waits until it is up. Errors: the step that failed (inside G for set-up failures,
 // e.g. mount_tmpfs; run_protocol / zygote_protocol for lost processes; network_ready).
 boost::asio::awaitable<sys::Result<PreparedRun>> prepare_run(
-    std::shared_ptr<Zygote> zygote, std::string run_id, std::unique_ptr<RunGroup> group,
-    RunNetworkFactory* network, const config::Config& cfg, const DriverSettings& settings);
+    std::shared_ptr<Zygote> zygote, std::string run_id, sys::IdLease uid,
+    std::unique_ptr<RunGroup> group, RunNetworkFactory* network, const config::Config& cfg,
+    const DriverSettings& settings);
 
 }  // namespace sbx::pool

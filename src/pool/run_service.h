@@ -18,6 +18,7 @@ enum class Rejection : std::uint8_t {
     queue_timeout,  // waited QUEUE_TIMEOUT for a slot
     shutting_down,  // SIGTERM received
     unavailable,    // isolation missing and degraded mode not allowed
+    no_run_uid,     // every run uid (SANDBOX_UIDS) is held by a prepared or running run
 };
 
 struct RunReply {

@@ -20,6 +20,9 @@ struct CgroupLimits {
     std::uint64_t memory_bytes = 512ULL << 20;  // hard limit, swap included where possible
     std::uint32_t pids = 64;                    // processes + threads
     double cpu_cores = 1.0;                     // CFS quota in cores (> 0)
+    // Socket buffers (TCP, and UDP with it): v1 counts them in memory.kmem.tcp, apart from
+    // memory.limit_in_bytes, and only once that limit is set; v2 charges them to memory.max.
+    std::uint64_t socket_bytes = 64ULL << 20;
 };
 
 struct CgroupStats {
@@ -74,6 +77,12 @@ private:
 };
 
 enum class CgroupVersion : std::uint8_t { none, v1, v2 };
+
+// Whether a run's socket buffers count against its memory group, and how (for /health).
+struct SocketAccounting {
+    bool charged = false;
+    std::string detail;
+};
 std::string_view to_string(CgroupVersion v) noexcept;
 
 // Creates run groups below "<our own cgroup>/<prefix>/". Thread-safe (no mutable state).
@@ -83,6 +92,7 @@ public:
     [[nodiscard]] virtual CgroupVersion version() const noexcept = 0;
     // For logs and /health: where runs go, or why there are no cgroups (rlimits instead).
     [[nodiscard]] virtual std::string describe() const = 0;
+    [[nodiscard]] virtual SocketAccounting socket_accounting() const = 0;
     // run_id: [A-Za-z0-9_-]{1,64}. Errors: Step::cgroup_create / cgroup_limit.
     [[nodiscard]] virtual sys::Result<RunCgroup> create_run(const std::string& run_id,
                                                             const CgroupLimits& limits) const = 0;
@@ -94,6 +104,8 @@ struct CgroupDetectOptions {
     std::filesystem::path mount_root = "/sys/fs/cgroup";   // injectable for tests
     std::filesystem::path self_cgroup = "/proc/self/cgroup";  // "<id>:<controllers>:<path>"
     std::string prefix = "pysandbox";
+    // v2 charges socket buffers to memory.current unless booted with cgroup.memory=nosocket.
+    std::filesystem::path kernel_cmdline = "/proc/cmdline";
 };
 
 // Picks v2 (mount_root/cgroup.controllers with memory, pids, cpu), else v1 (memory, pids, cpu,

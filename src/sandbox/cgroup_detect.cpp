@@ -13,6 +13,9 @@ public:
     explicit NoneManager(std::string reason) : reason_(std::move(reason)) {}
     CgroupVersion version() const noexcept override { return CgroupVersion::none; }
     std::string describe() const override { return "no cgroups (rlimits only): " + reason_; }
+    SocketAccounting socket_accounting() const override {
+        return {false, "no memory cgroup: socket buffers uncounted"};
+    }
     sys::Result<RunCgroup> create_run(const std::string& /*run_id*/,
                                       const CgroupLimits& /*limits*/) const override {
         return RunCgroup{};

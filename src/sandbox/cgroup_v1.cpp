@@ -19,6 +19,7 @@ using sys::Step;
 
 constexpr std::uint64_t kCfsPeriodUs = 100'000;
 constexpr std::chrono::milliseconds kKillBudget{200};
+constexpr const char* kTcpLimit = "memory.kmem.tcp.limit_in_bytes";
 
 // Where each controller's directory of one run (or of the prefix) lives. cpu and cpuacct may
 // be one co-mounted hierarchy ("cpu,cpuacct"), then both point at the same directory.
@@ -135,6 +136,13 @@ Result<void> write_v1_limits(const V1Dirs& run, const V1Dirs& base, const Cgroup
                                  Step::cgroup_limit));
     }
     SBX_TRY_VOID(cgfs::write(run.memory / "memory.swappiness", "0", Step::cgroup_limit));
+    // v1 charges socket buffers to a group only once its kmem.tcp limit is set (and then to that
+    // counter, not to memory.usage_in_bytes): without it, a run's TCP buffers are unbounded
+    // and come out of the host's shared TCP pool (net.ipv4.tcp_mem).
+    if (fs::exists(base.memory / kTcpLimit)) {
+        SBX_TRY_VOID(cgfs::write(run.memory / kTcpLimit, std::to_string(l.socket_bytes),
+                                 Step::cgroup_limit));
+    }
     SBX_TRY_VOID(cgfs::write(run.pids / "pids.max", std::to_string(l.pids), Step::cgroup_limit));
     const auto quota = static_cast<std::uint64_t>(std::llround(l.cpu_cores * kCfsPeriodUs));
     SBX_TRY_VOID(cgfs::write(run.cpu / "cpu.cfs_period_us", std::to_string(kCfsPeriodUs),
@@ -160,6 +168,13 @@ public:
     std::string describe() const override {
         return "cgroup v1: " + base_.memory.string() + " (+pids, cpu, cpuacct" +
                (base_.freezer.empty() ? ", no freezer" : ", freezer") + ")";
+    }
+
+    SocketAccounting socket_accounting() const override {
+        if (!fs::exists(base_.memory / kTcpLimit)) {
+            return {false, "cgroup v1 without " + std::string(kTcpLimit) + ": socket buffers uncounted"};
+        }
+        return {true, "cgroup v1: " + std::string(kTcpLimit) + " per run"};
     }
 
     Result<RunCgroup> create_run(const std::string& run_id,

@@ -97,9 +97,26 @@ Result<void> write_v2_limits(const fs::path& run, const CgroupLimits& l) {
     return {};
 }
 
+// cgroup.memory=nosocket (alone or in a list such as "nokmem,nosocket") turns v2's socket
+// accounting off for the whole host.
+bool sockets_uncharged(const fs::path& cmdline) {
+    auto text = cgfs::read(cmdline, Step::cgroup_detect);
+    if (!text) return false;
+    std::istringstream words{*text};
+    for (std::string w; words >> w;) {
+        if (!w.starts_with("cgroup.memory=")) continue;
+        std::istringstream opts{w.substr(w.find('=') + 1)};
+        for (std::string o; std::getline(opts, o, ',');) {
+            if (o == "nosocket") return true;
+        }
+    }
+    return false;
+}
+
 class V2Manager final : public CgroupManager {
 public:
-    explicit V2Manager(fs::path base) : base_(std::move(base)) {}
+    V2Manager(fs::path base, bool sockets_charged)
+        : base_(std::move(base)), sockets_charged_(sockets_charged) {}
     V2Manager(const V2Manager&) = delete;
     V2Manager& operator=(const V2Manager&) = delete;
     // The prefix directory goes with the last server using it (see V1Manager).
@@ -107,6 +124,12 @@ public:
 
     CgroupVersion version() const noexcept override { return CgroupVersion::v2; }
     std::string describe() const override { return "cgroup v2: " + base_.string(); }
+    SocketAccounting socket_accounting() const override {
+        if (!sockets_charged_) {
+            return {false, "cgroup v2 booted with cgroup.memory=nosocket: socket buffers uncounted"};
+        }
+        return {true, "cgroup v2: socket buffers charged to memory.max"};
+    }
 
     Result<RunCgroup> create_run(const std::string& run_id,
                                  const CgroupLimits& limits) const override {
@@ -135,6 +158,7 @@ public:
 
 private:
     fs::path base_;
+    bool sockets_charged_;
 };
 
 bool has_controllers(const fs::path& controllers_file) {
@@ -187,7 +211,7 @@ std::unique_ptr<CgroupManager> make_cgroup_v2(const CgroupDetectOptions& o, std:
         why_not = "cgroup v2: " + prepared.error().render();
         return nullptr;
     }
-    return std::make_unique<V2Manager>(base);
+    return std::make_unique<V2Manager>(base, !sockets_uncharged(o.kernel_cmdline));
 }
 
 }  // namespace sbx::sandbox

@@ -21,6 +21,7 @@ enum class OpKind : std::uint8_t {
     symlink,     // dst -> `arg`
     bind,        // recursive bind of `arg` on dst, then mount_setattr(`flags`) recursively
     set_attr,    // mount_setattr(`flags`) on dst itself, not recursive
+    sysctl,      // write `arg` to the existing file dst (a /proc/sys entry); absent: skipped
 };
 
 struct PlanOp {

@@ -40,6 +40,17 @@ int child_write_file(const char* path, const std::string& data) noexcept {
 }
 
 // child: async-signal-safe
+int child_write_sysctl(const char* path, const std::string& data) noexcept {
+    const int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : -1;  // a limit this kernel does not have
+    const auto n = ::write(fd, data.data(), data.size());
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return n == static_cast<ssize_t>(data.size()) ? 0 : -1;
+}
+
+// child: async-signal-safe
 int child_set_attr(const char* path, std::uint64_t attrs, bool recursive) noexcept {
     // mount_setattr (Linux 5.12) applies to the whole bound tree at once; it only sets flags, so
     // flags locked by the user namespace (nodev, nosuid, ... of the host mount) are kept.
@@ -73,6 +84,8 @@ int child_do_op(const PlanOp& op) noexcept {
             return child_set_attr(dst, op.flags, true);
         case OpKind::set_attr:
             return child_set_attr(dst, op.flags, false);
+        case OpKind::sysctl:
+            return child_write_sysctl(dst, op.arg);
     }
     errno = EINVAL;
     return -1;

@@ -62,6 +62,7 @@ constexpr Deny kDenied[] = {
     {"name_to_handle_at", "file handles, pairs with open_by_handle_at"},
     {"lookup_dcookie", "kernel profiling interface"},
     {"fanotify_init", "file-system wide monitoring"},
+    {"io_setup", "Linux AIO: its event quota (fs.aio-max-nr) is one for the whole host"},
     {"mount_setattr", "new mount API: same as mount"},
     {"move_mount", "new mount API"},
     {"open_tree", "new mount API"},

@@ -22,7 +22,14 @@ struct ZygoteSpec {
     std::filesystem::path python = "/usr/bin/python3";  // host path; must lie under /usr
     std::filesystem::path runtime_dir;    // host dir bound read-only on /opt/pysandbox
     std::string script = "zygote.py";     // file in runtime_dir that python runs
-    std::uint32_t uid_base = 1000000;     // ns uid 0 -> uid_base, ns uid 1000 -> uid_base + 1
+    // Host uid of the zygote (ns uid 0) and owner of its user namespace; ns uids 1000 ...
+    // 999 + uid_count (the runs, one each) map to uid_base + 1 ... + uid_count. Owned by
+    // uid_base, not root: every run's per-user kernel quotas are charged up to this uid.
+    std::uint32_t uid_base = 1000000;
+    std::uint32_t uid_count = 1;
+    // "name=value" written to /proc/sys/user/<name> in the zygote's user namespace: limits
+    // per uid of it (pool::user_namespace_limits). A name this kernel lacks is skipped.
+    std::vector<std::string> user_limits;
     std::uint64_t tmp_bytes = 64ULL << 20;  // size of the zygote's writable /tmp tmpfs
     sys::UniqueFd seccomp_memfd;          // fd 4 of the zygote; invalid = an empty memfd
     std::vector<std::string> extra_env;   // "NAME=value" added after the documented ones

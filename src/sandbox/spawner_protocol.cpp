@@ -99,6 +99,8 @@ std::string encode_request(const ZygoteSpec& spec) {
     put_str(out, spec.runtime_dir.string());
     put_str(out, spec.script);
     put_u64(out, spec.uid_base);
+    put_u64(out, spec.uid_count);
+    put_list(out, spec.user_limits);
     put_u64(out, spec.tmp_bytes);
     put_list(out, spec.extra_env);
     put_str(out, spec.resolv_conf);
@@ -115,6 +117,8 @@ sys::Result<ZygoteSpec> decode_request(std::string_view bytes) {
     spec.runtime_dir = r.str();
     spec.script = r.str();
     spec.uid_base = static_cast<std::uint32_t>(r.u64());
+    spec.uid_count = static_cast<std::uint32_t>(r.u64());
+    spec.user_limits = r.list();
     spec.tmp_bytes = r.u64();
     spec.extra_env = r.list();
     spec.resolv_conf = r.str();

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "sandbox/child_plan.h"
 #include "sys/child_process.h"
@@ -56,7 +58,46 @@ Result<UniqueFd> empty_sealed_memfd() {
     return owned;
 }
 
-Result<sys::ChildProcess> clone_child(const ChildPlan& plan) {
+// While alive, this (single-threaded) process acts as `owner` (effective uid and gid; real and
+// saved stay root, so the destructor can switch back). A user namespace created meanwhile is
+// owned by `owner` instead of root: the kernel charges the per-user quotas (ucounts) of
+// everything inside it, one level up, to its owner. Owned by root, a run's inotify instances
+// and queued signals counted against host root's own limits (tests/security/test_user_quotas.py).
+class ActAs {
+public:
+    static Result<ActAs> switch_to(std::uint32_t owner) {
+        if (::setresgid(static_cast<gid_t>(-1), owner, static_cast<gid_t>(-1)) != 0) {
+            return sys::errno_error(Step::setgid, "zygote namespace owner");
+        }
+        if (::setresuid(static_cast<uid_t>(-1), owner, static_cast<uid_t>(-1)) != 0) {
+            const auto e = sys::errno_error(Step::setuid, "zygote namespace owner");
+            restore_gid();
+            return e;
+        }
+        return ActAs{};
+    }
+    ActAs(ActAs&& o) noexcept : active_(std::exchange(o.active_, false)) {}
+    ActAs& operator=(ActAs&&) = delete;
+    ActAs(const ActAs&) = delete;
+    ActAs& operator=(const ActAs&) = delete;
+    // Back to root: permitted by the real/saved ids; the effective capabilities come back too.
+    ~ActAs() {
+        if (!active_) return;
+        if (::setresuid(static_cast<uid_t>(-1), 0, static_cast<uid_t>(-1)) != 0) std::abort();
+        restore_gid();
+    }
+
+private:
+    ActAs() = default;
+    // Cannot fail (0 is the real and saved gid); a spawner that kept another id must not go on.
+    static void restore_gid() {
+        if (::setresgid(static_cast<gid_t>(-1), 0, static_cast<gid_t>(-1)) != 0) std::abort();
+    }
+    bool active_ = true;
+};
+
+Result<sys::ChildProcess> clone_child(const ChildPlan& plan, std::uint32_t owner) {
+    SBX_TRY(ActAs acting, ActAs::switch_to(owner));
     int pidfd = -1;
     clone_args args{};
     args.flags = CLONE_PIDFD | kNsFlags;
@@ -85,10 +126,11 @@ Result<void> write_proc_file(pid_t pid, const char* name, const std::string& tex
     return {};
 }
 
-Result<void> parent_write_id_maps(pid_t pid, std::uint32_t base) {
-    // ns 0 (the zygote, "root" of its namespace only) and ns 1000 (the runs' "sandbox" user).
+Result<void> parent_write_id_maps(pid_t pid, std::uint32_t base, std::uint32_t count) {
+    // ns 0 (the zygote, "root" of its namespace only) and ns 1000 ... 999 + count (one per run;
+    // each run maps its own uid 1000 onto one of them in a user namespace of its own).
     const std::string map = "0 " + std::to_string(base) + " 1\n1000 " + std::to_string(base + 1) +
-                            " 1\n";
+                            " " + std::to_string(count) + "\n";
     // setgroups stays "allow": we write gid_map as host root, and runs call setgroups([]).
     SBX_TRY_VOID(write_proc_file(pid, "uid_map", map, Step::uid_map));
     SBX_TRY_VOID(write_proc_file(pid, "gid_map", map, Step::gid_map));
@@ -129,13 +171,13 @@ Result<ZygoteHandle> launch_zygote(ZygoteSpec spec, const std::filesystem::path&
     plan.fds = ChildFds{release.read.get(), failure.write.get(), child_ctl.get(),
                         child_memfd.get()};
 
-    SBX_TRY(sys::ChildProcess child, clone_child(plan));
+    SBX_TRY(sys::ChildProcess child, clone_child(plan, spec.uid_base));
     // Our copies of the child's ends: closing them lets EOF mean "the child is done with them".
     release.read.reset();
     failure.write.reset();
     child_ctl.reset();
     child_memfd.reset();
-    SBX_TRY_VOID(parent_write_id_maps(child.pid(), spec.uid_base));
+    SBX_TRY_VOID(parent_write_id_maps(child.pid(), spec.uid_base, spec.uid_count));
     if (::write(release.write.get(), "g", 1) != 1) return sys::errno_error(Step::write, "release");
     release.write.reset();
     SBX_TRY_VOID(parent_await_exec(plan, failure.read.get()));  // failure: child killed+reaped

@@ -115,6 +115,12 @@ void plan_root(PlanBuilder& b, const ZygoteSpec& spec) {
     plan_etc(b, spec);
     b.add(OpKind::bind, Step::mount_bind, "opt/pysandbox", spec.runtime_dir.string(), kRoAttrs);
     b.add(OpKind::proc, Step::mount_proc, "proc");
+    // /proc/sys/user of the zygote's user namespace: limits per uid of it, i.e. per run.
+    for (const auto& limit : spec.user_limits) {
+        const auto eq = limit.find('=');
+        b.add(OpKind::sysctl, Step::user_limits, "proc/sys/user/" + limit.substr(0, eq),
+              limit.substr(eq + 1));
+    }
     plan_dev(b);
     // The zygote's own caches; each run mounts its own /tmp over it.
     b.add(OpKind::tmpfs, Step::mount_tmpfs, "tmp",
@@ -161,6 +167,12 @@ sys::Result<ChildPlan> build_zygote_plan(const ZygoteSpec& spec, const fs::path&
     }
     if (spec.script.empty() || spec.script.find('/') != std::string::npos) {
         return sys::SysError{Step::zygote_start, EINVAL, "bad script name: " + spec.script};
+    }
+    for (const auto& limit : spec.user_limits) {
+        const auto eq = limit.find('=');
+        if (eq == 0 || eq == std::string::npos || limit.find('/') != std::string::npos) {
+            return sys::SysError{Step::user_limits, EINVAL, "bad user limit: " + limit};
+        }
     }
     ChildPlan plan;
     plan.stage = stage.string();

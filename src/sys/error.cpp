@@ -31,6 +31,7 @@ std::string_view to_string(Step step) noexcept {
         SBX_STEP(network_ready) SBX_STEP(fork_run) SBX_STEP(drop_caps)
         SBX_STEP(set_ids) SBX_STEP(no_new_privs) SBX_STEP(mask_proc) SBX_STEP(cgroup_join)
         SBX_STEP(wait_go) SBX_STEP(internal) SBX_STEP(loopback_up)
+        SBX_STEP(user_limits) SBX_STEP(net_limits) SBX_STEP(uid_pool)
 #undef SBX_STEP
     }
     return "unknown";

@@ -34,6 +34,9 @@ enum class Step : std::uint8_t {
     internal,
     // network
     setns, firewall, network_start, network_ready, loopback_up,
+    // per-run kernel quotas: the zygote's user-namespace limits, a run's socket buffers, the
+    // server's pool of run uids
+    user_limits, net_limits, uid_pool,
 };
 
 std::string_view to_string(Step step) noexcept;

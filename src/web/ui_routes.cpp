@@ -4,6 +4,8 @@
 #include <boost/beast/http/field.hpp>
 #include <string>
 
+#include "http/reply.h"
+#include "http/request_context.h"
 #include "web/ui_headers.h"
 
 namespace sbx::web {
@@ -59,15 +61,18 @@ http::Response ui_asset_response(const UiAsset& asset, const http::Request& req)
 }
 
 void add_ui_routes(http::Router& router) {
-    router.add(bhttp::verb::get, "/ui", [](http::Request req) -> asio::awaitable<http::Response> {
-        co_return ui_page_response(req);
-    });
-    for (const UiAsset& asset : ui_assets()) {
-        router.add(bhttp::verb::get, std::string(kAssetPath) + std::string(asset.name),
-                   [&asset](http::Request req) -> asio::awaitable<http::Response> {
-                       co_return ui_asset_response(asset, req);
-                   });
-    }
+    router.add(bhttp::verb::get, "/ui",
+               [](http::RequestContext&, http::Request req) -> asio::awaitable<http::Reply> {
+                   co_return ui_page_response(req);
+               });
+    // One templated route: the assets' names are content hashes, unknown ones are 404.
+    router.add(bhttp::verb::get, std::string(kAssetPath) + "{name}",
+               [](http::RequestContext& ctx, http::Request req) -> asio::awaitable<http::Reply> {
+                   for (const UiAsset& asset : ui_assets()) {
+                       if (asset.name == ctx.param("name")) co_return ui_asset_response(asset, req);
+                   }
+                   co_return http::detail_response(bhttp::status::not_found, "Not Found");
+               });
 }
 
 }  // namespace sbx::web

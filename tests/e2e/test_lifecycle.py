@@ -36,7 +36,7 @@ def leftovers():
         if not p.isdigit():
             continue
         uids, gids = _ids(int(p), "Uid:"), _ids(int(p), "Gid:")
-        if any(u in (UID_BASE, UID_BASE + 1) for u in uids):
+        if any(UID_BASE <= u < UID_BASE + 4096 for u in uids):  # zygotes and run uids
             found.append("sandbox process %s" % p)
         if gids and UID_BASE + 4096 <= gids[0] < UID_BASE + 5120:
             found.append("network stack %s" % p)

@@ -1,6 +1,9 @@
 // Spawner + zygote base sandbox against the real kernel: what the zygote sees, errors, cleanup.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/nsfs.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,6 +21,7 @@
 #include "sandbox/seccomp_policy.h"
 #include "sandbox/spawner.h"
 #include "sys/pidfd.h"
+#include "sys/unique_fd.h"
 
 namespace sbx::sandbox {
 namespace {
@@ -91,6 +95,27 @@ TEST_F(SpawnerTest, ZygoteIsRootOfItsOwnNamespacesOnly) {
     EXPECT_NE(uid_map.find("0    1500000          1"), std::string::npos) << uid_map;
     EXPECT_NE(uid_map.find("1000    1500001          1"), std::string::npos) << uid_map;
     EXPECT_EQ(r.at("nested_mounts").as_string(), "ok");  // runs can mount /work and /proc
+}
+
+// The zygote's user namespace belongs to its own host uid, not root: the per-user quotas of
+// everything inside are charged to that uid one level up. Its /proc/sys/user limits are those
+// of the spec, and it maps one uid per run.
+TEST_F(SpawnerTest, NamespaceIsOwnedByTheZygoteUidWithPerRunUidsAndLimits) {
+    auto spec = probe_spec();
+    spec.uid_count = 3;
+    spec.user_limits = {"max_inotify_instances=2", "max_fanotify_groups=0"};
+    const auto r = spawn_probe(std::move(spec));
+    ASSERT_FALSE(r.empty());
+    const auto uid_map = std::string{r.at("uid_map").as_string()};
+    EXPECT_NE(uid_map.find("1000    1500001          3"), std::string::npos) << uid_map;
+    EXPECT_EQ(r.at("user_limits").at("max_inotify_instances").as_string(), "2");
+    EXPECT_EQ(r.at("user_limits").at("max_fanotify_groups").as_string(), "0");
+    const std::string ns = "/proc/" + std::to_string(zygote_.pid) + "/ns/user";
+    const sys::UniqueFd fd{::open(ns.c_str(), O_RDONLY | O_CLOEXEC)};
+    ASSERT_TRUE(fd) << ns;
+    uid_t owner = 0;
+    ASSERT_EQ(::ioctl(fd.get(), NS_GET_OWNER_UID, &owner), 0) << ns;
+    EXPECT_EQ(owner, 1'500'000U);
 }
 
 TEST_F(SpawnerTest, RootIsReadOnlyAllowListWithoutSecrets) {

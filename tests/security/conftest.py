@@ -28,9 +28,11 @@ import requests
 LISTENING = re.compile(r"\bevent=listening\b.*\bport=(\d+)")
 START_TIMEOUT_S = 60
 
-# Host uids of the sandboxes: base = the zygote (uid 0 inside), base + 1 = runs (uid 1000).
+# Host uids of the sandboxes: base = the zygotes (uid 0 inside), base + 1 ... + 4095 = runs,
+# one uid each (uid 1000 in the run's own user namespace).
 UID_BASE = int(os.environ.get("PYSANDBOX_SEC_UID_BASE", "1600000"))
-SANDBOX_UIDS = (UID_BASE, UID_BASE + 1)
+RUN_UIDS = range(UID_BASE + 1, UID_BASE + 4096)
+SANDBOX_UIDS = range(UID_BASE, UID_BASE + 4096)
 # Each file's server: cgroups named PREFIX-<file name>.
 CGROUP_PREFIX = os.environ.get("PYSANDBOX_SEC_CGROUP_PREFIX", "pysbx-sec")
 
@@ -385,7 +387,7 @@ def _ppid(pid):
 def _is_prepared(pid):
     """A prepared run's G: run uid, waiting for its program under the name pysbx-ready."""
     ids = _proc_ids(pid)
-    return bool(ids) and all(u == UID_BASE + 1 for u in ids) and \
+    return bool(ids) and len(set(ids)) == 1 and ids[0] in RUN_UIDS and \
         _read("/proc/%d/comm" % pid).strip() == "pysbx-ready"
 
 
@@ -394,9 +396,9 @@ class HostBaseline:
 
     The server keeps *prepared runs* ready ahead of requests: a process G, forked from a
     zygote into fresh namespaces, in a fresh run cgroup, already dropped to the run uid
-    (UID_BASE + 1) but named "pysbx-ready" because no program has been sent to it yet.
+    (one of RUN_UIDS) but named "pysbx-ready" because no program has been sent to it yet.
     Those are allowed (at most MAX_PREPARED of them). Everything else of a run must be gone
-    after its response: no other process with host uid UID_BASE + 1 (the uid programs run as),
+    after its response: no other process with a run uid (RUN_UIDS: the uids programs run as),
     no run cgroup that is empty or holds such a process, no sandbox-uid process outside a
     prepared run.
     """
@@ -455,7 +457,7 @@ class HostBaseline:
         prepared_g = {pid for pid, _ in procs if pid in in_groups and _is_prepared(pid)}
         for (pid, start), desc in procs.items():
             ids = _proc_ids(pid) or ()
-            if UID_BASE + 1 in ids and pid not in prepared_g:
+            if any(u in RUN_UIDS for u in ids) and pid not in prepared_g:
                 out.append("a run's process is alive: %s" % desc)
             elif (pid, start) not in self.processes and pid not in prepared_g:
                 out.append("sandbox process outside any prepared run: %s" % desc)
@@ -464,7 +466,8 @@ class HostBaseline:
         for path, members in sorted(groups.items()):
             if not members:
                 out.append("empty run cgroup left: %s" % path)
-            elif any(UID_BASE + 1 in (_proc_ids(p) or ()) and p not in prepared_g for p in members):
+            elif any(any(u in RUN_UIDS for u in (_proc_ids(p) or ())) and p not in prepared_g
+                     for p in members):
                 out.append("run cgroup with a running program: %s %s" % (path, members))
         for m in markers:
             found = processes_with(m)

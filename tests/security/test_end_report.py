@@ -50,3 +50,55 @@ def test_the_next_run_is_unaffected(run, host_clean):
     run(FORGE_THEN_SLEEP, timeout=30)
     r = run("print('fresh')")
     assert r["status"] == "ok" and r["stdout"] == "fresh\n", r
+
+
+# Forges the report, then forks from 8 threads (at staggered times around when the server acts
+# on it): children made after the server checked that pid 1 was alone would outlive the
+# answer. The ballast makes pid 1's own exit take milliseconds, as a full zygote's does.
+FORGE_THEN_FORK = r"""
+import ctypes, os, threading, time
+libc = ctypes.CDLL(None)
+M = %r
+ballast = b"x" * (64 << 20)
+def forker(delay):
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < delay:
+        pass
+    try:
+        if os.fork() == 0:
+            libc.prctl(15, M.encode(), 0, 0, 0)
+            time.sleep(20)
+            os._exit(0)
+    except OSError:
+        pass
+threads = [threading.Thread(target=forker, args=(%f + i * 40e-6,)) for i in range(8)]
+os.write(255, b"end 0\n")
+for t in threads:
+    t.start()
+time.sleep(20)
+"""
+
+
+def _run_processes_named(server, name):
+    """Processes in the server's run cgroups named `name`, read at once (no /proc walk)."""
+    found = []
+    for members in server.baseline.cgroups.run_groups().values():
+        for pid in members:
+            try:
+                with open("/proc/%d/comm" % pid) as f:
+                    if f.read().strip() == name:
+                        found.append(pid)
+            except OSError:
+                pass
+    return found
+
+
+def test_nothing_of_a_run_outlives_its_answer(server, host_clean):
+    m = marker("f")[:15]
+    host_clean.append(m)
+    survivors = []
+    for i in range(30):
+        r = server.execute(FORGE_THEN_FORK % (m, i * 20e-6), timeout=30)
+        survivors += _run_processes_named(server, m)  # right after the answer
+        assert r["status"] == "ok" and r["exit_code"] == 0, r.brief()
+    assert not survivors, "processes of answered runs still running: %s" % survivors

@@ -125,13 +125,33 @@ print(json.dumps(out))
     assert res["ids"] == [1000, 1000, 1000, 1000]
     assert res["groups"] == []
     for name in ("setuid0", "setgid0", "setresuid", "setgroups", "seteuid0"):
-        assert res[name] == errno.EPERM, (name, res[name])
-    # uid_map lines: inside, outside, count. Nothing maps to host root; 1000 maps to base + 1.
+        # EINVAL: uid/gid 0 does not exist in the run's own user namespace (only 1000 does).
+        assert res[name] in (errno.EPERM, errno.EINVAL), (name, res[name])
+    # uid_map lines: inside, outside, count. The run's own user namespace maps only its uid
+    # 1000, onto the run's uid in its zygote's namespace (1000 + k, one per run); the zygote's
+    # namespace maps those onto the run uids of the host (UID_BASE + 1 + k), nothing onto root.
     for m in (res["uid_map"], res["gid_map"]):
         triples = [tuple(int(x) for x in m[i:i + 3]) for i in range(0, len(m), 3)]
-        assert (1000, UID_BASE + 1, 1) in triples, triples
-        for inside, outside, count in triples:
-            assert outside >= UID_BASE and outside + count <= UID_BASE + 2, triples
+        assert len(triples) == 1 and triples[0][0] == 1000 and triples[0][2] == 1, triples
+        assert 1000 <= triples[0][1] < 1000 + 4095, triples
+    zygotes = [p for p in os.listdir("/proc") if p.isdigit() and _uids(p) == [UID_BASE] * 4]
+    assert zygotes
+    for pid in zygotes:
+        for name in ("uid_map", "gid_map"):
+            with open("/proc/%s/%s" % (pid, name)) as f:
+                m = f.read().split()
+            triples = [tuple(int(x) for x in m[i:i + 3]) for i in range(0, len(m), 3)]
+            assert (0, UID_BASE, 1) in triples, triples
+            for inside, outside, count in triples:
+                assert outside >= UID_BASE and outside + count <= UID_BASE + 4096, triples
+
+
+def _uids(pid):
+    try:
+        with open("/proc/%s/status" % pid) as f:
+            return [int(x) for x in next(l for l in f if l.startswith("Uid:")).split()[1:]]
+    except (OSError, StopIteration):
+        return None
 
 
 def test_hostname_is_sandbox(run):

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "api/routes.h"
+#include "http/boundary.h"
 
 namespace sbx::api {
 namespace {
@@ -52,14 +53,22 @@ class Routes : public ::testing::Test {
         req.prepare_payload();
         asio::io_context io;
         std::optional<http::Response> out;
-        asio::co_spawn(io, make_handler(service, cfg)(std::move(req)),
-                       [&](const std::exception_ptr& e, http::Response r) {
-                           if (!e) out = std::move(r);
+        ctx = http::RequestContext{};
+        ctx.id = "42";
+        // Through the server's request boundary (http/boundary.h), as the session calls it.
+        http::Handler handler = make_handler(service, cfg);
+        asio::co_spawn(io, http::call_handler(handler, ctx, std::move(req)),
+                       [&](const std::exception_ptr& e, http::Reply r) {
+                           if (auto* res = std::get_if<http::Response>(&r); !e && res) {
+                               out = std::move(*res);
+                           }
                        });
         io.run();
         EXPECT_TRUE(out.has_value());
         return out ? *out : http::Response{};
     }
+
+    http::RequestContext ctx;  // of the last call
 };
 
 TEST_F(Routes, Root) {
@@ -129,7 +138,17 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
             ++operations;
         }
     }
-    EXPECT_EQ(operations, 7u);  // GET / /health /runtime /openapi.json /docs /ui, POST /execute
+    EXPECT_EQ(operations, 8u);  // GET / /health /runtime /openapi.json /docs /ui /ui/assets/{name},
+                                // POST /execute
+    // And the other way: every route (templated ones by their template) is documented.
+    const auto& paths = doc.at("paths").as_object();
+    for (const auto& [method, path] : router.routes()) {
+        std::string lower(bhttp::to_string(method));
+        for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        const auto* item = paths.if_contains(path);
+        EXPECT_TRUE(item != nullptr && item->as_object().contains(lower))
+            << lower << " " << path << " is routed but not documented";
+    }
 }
 
 TEST_F(Routes, DocsPageLoadsSwaggerUiForTheDocument) {
@@ -219,6 +238,18 @@ TEST_F(Routes, ExecuteOk) {
     EXPECT_EQ(service.last.code, "print('hi')");
     EXPECT_EQ(service.last.timeout.count(), 5);
     EXPECT_EQ(service.last.request_id, "42");
+}
+
+TEST_F(Routes, TheVerdictGoesToTheRequestLogLine) {
+    service.reply.outcome.verdict = sandbox::Verdict::timeout;
+    auto res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 200u);
+    ASSERT_FALSE(ctx.log.items().empty());
+    EXPECT_EQ(ctx.log.items().front(),
+              std::make_pair(std::string("verdict"), std::string("timeout")));
+    EXPECT_EQ(ctx.route, "/execute");
+    call(bhttp::verb::get, "/health");
+    EXPECT_EQ(ctx.log.items().front().second, "-");
 }
 
 TEST_F(Routes, ExecuteRejections) {

@@ -210,6 +210,18 @@ TEST_F(Validation, InputsMustFitTheWorkDirectory) {
         R"j({"detail":"Too many input files: 2 files and 2 directories (the work directory holds 5 entries)"})j");
 }
 
+TEST_F(Validation, MoreFilesThanEntriesAreRefusedBeforeTheyAreExamined) {
+    cfg.workdir_max_inodes = 5;  // root + main.py + 3 files at most
+    // "a" is not base64, but four files cannot fit whatever they hold: that is said first.
+    expect(R"({"code":"x","files":{"a":"!","b/c/d":"YQ==","b/e":"YQ==","f/g":"YQ=="}})", 400,
+           R"j({"detail":"Too many input files: 4 files and 3 directories (the work directory holds 5 entries)"})j");
+    // Model errors still come first (422).
+    EXPECT_EQ(check(R"({"code":"x","files":{"a":1,"b":"","c":"","d":""}})").status, 422u);
+    // Within the count, the files are examined in order as before.
+    expect(R"({"code":"x","files":{"a":"!"}})", 400,
+           R"j({"detail":"Invalid base64 content for file 'a'"})j");
+}
+
 TEST_F(Validation, NetworkFlag) {
     auto refused = check(R"({"code":"x","network":true})");  // NETWORK_MODE=none (default)
     EXPECT_EQ(refused.status, 400u);

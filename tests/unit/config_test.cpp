@@ -172,6 +172,19 @@ TEST(Validate, TimeoutRelation) {
     EXPECT_NE(r.errors[0].find("SANDBOX_TIMEOUT"), std::string::npos);
 }
 
+TEST(Validate, BufferedBodyBudgetHoldsAtLeastOneBody) {
+    auto r = load(sources_with({{"MAX_BUFFERED_BODY_BYTES", "1m"}}));  // below MAX_BODY_SIZE
+    ASSERT_EQ(r.errors.size(), 1U);
+    EXPECT_NE(r.errors[0].find("MAX_BUFFERED_BODY_BYTES"), std::string::npos);
+    auto set = load(sources_with({{"MAX_BUFFERED_BODY_BYTES", "1g"}}));
+    ASSERT_TRUE(set.errors.empty());
+    EXPECT_EQ(set.config.effective_max_buffered_body_bytes(), 1ULL << 30);
+    Config automatic;  // 0: an eighth of physical memory, never below MAX_BODY_SIZE
+    EXPECT_GE(automatic.effective_max_buffered_body_bytes(), automatic.max_body_bytes);
+    automatic.max_body_bytes = 1ULL << 50;
+    EXPECT_EQ(automatic.effective_max_buffered_body_bytes(), 1ULL << 50);
+}
+
 TEST(Describe, ListsEverySettingOnce) {
     auto lines = describe(Config{});
     EXPECT_GT(lines.size(), 30U);

@@ -42,6 +42,8 @@ protected:
         opts_.mount_root = root_ / "cg";
         opts_.self_cgroup = root_ / "self_cgroup";
         opts_.prefix = "pfx";
+        opts_.kernel_cmdline = root_ / "cmdline";
+        put(opts_.kernel_cmdline, "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro\n");
     }
     void TearDown() override { fs::remove_all(root_); }
 
@@ -53,6 +55,12 @@ protected:
         fs::create_directories(opts_.mount_root / "memory/own");
         fs::create_symlink("cpu,cpuacct", opts_.mount_root / "cpu");
         fs::create_symlink("cpu,cpuacct", opts_.mount_root / "cpuacct");
+    }
+    // A cgroup2 root with the controllers we need; this process in /svc holding `procs`.
+    void make_v2_tree(const std::string& controllers, const std::string& procs) {
+        put(opts_.mount_root / "cgroup.controllers", controllers);
+        put(opts_.self_cgroup, "0::/svc\n");
+        put(opts_.mount_root / "svc/cgroup.procs", procs);
     }
     fs::path root_;
     CgroupDetectOptions opts_;
@@ -135,9 +143,7 @@ TEST_F(FakeCgroupTest, PrefixDirectoryRemovedByAnotherServerIsMadeAgain) {
 }
 
 TEST_F(FakeCgroupTest, V2DelegatesCreatesLimitsStatsAndRemoves) {
-    put(opts_.mount_root / "cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma\n");
-    put(opts_.self_cgroup, "0::/svc\n");
-    put(opts_.mount_root / "svc/cgroup.procs", "123\n");
+    make_v2_tree("cpuset cpu io memory hugetlb pids rdma\n", "123\n");
     auto m = detect_cgroups(opts_);
     ASSERT_EQ(m->version(), CgroupVersion::v2) << m->describe();
     // The server left its non-root cgroup for a leaf so controllers can be enabled below it.
@@ -242,6 +248,64 @@ TEST(OwnedByLiveServer, SparesOnlyGroupsOfOtherLiveServers) {
     EXPECT_FALSE(cgfs::owned_by_live_server("r3"));             // old naming: a leftover
     EXPECT_FALSE(cgfs::owned_by_live_server("p-r3"));
     EXPECT_FALSE(cgfs::owned_by_live_server("px1-r3"));
+}
+
+}  // namespace
+}  // namespace sbx::sandbox
+
+namespace sbx::sandbox {
+namespace {
+
+// v1 counts a run's socket buffers only once its kmem.tcp limit is set, and then apart from
+// memory.limit_in_bytes: the limit is written with the run's socket budget.
+TEST_F(FakeCgroupTest, V1LimitsSocketMemoryWhereTheKernelCountsIt) {
+    make_v1_tree();
+    put(opts_.mount_root / "memory/own/pfx/memory.kmem.tcp.limit_in_bytes", "");
+    auto m = detect_cgroups(opts_);
+    ASSERT_EQ(m->version(), CgroupVersion::v1);
+    EXPECT_TRUE(m->socket_accounting().charged) << m->socket_accounting().detail;
+    auto run = m->create_run("r1", CgroupLimits{1 << 20, 7, 1.0, 3 << 20});
+    ASSERT_TRUE(run) << run.error().render();
+    EXPECT_EQ(slurp(opts_.mount_root / "memory/own/pfx/r1/memory.kmem.tcp.limit_in_bytes"),
+              "3145728");
+
+    fs::remove(opts_.mount_root / "memory/own/pfx/memory.kmem.tcp.limit_in_bytes");
+    auto without = detect_cgroups(opts_);
+    EXPECT_FALSE(without->socket_accounting().charged);
+    auto run2 = without->create_run("r2", CgroupLimits{1 << 20, 7, 1.0, 3 << 20});
+    ASSERT_TRUE(run2) << run2.error().render();
+    EXPECT_FALSE(fs::exists(opts_.mount_root / "memory/own/pfx/r2/memory.kmem.tcp.limit_in_bytes"));
+}
+
+// v2 charges socket buffers to memory.current (limited by memory.max) unless the host was
+// booted with cgroup.memory=nosocket; there is no separate file to write.
+TEST_F(FakeCgroupTest, V2ChargesSocketMemoryUnlessBootedWithNosocket) {
+    make_v2_tree("cpu memory pids\n", "");
+    auto m = detect_cgroups(opts_);
+    ASSERT_EQ(m->version(), CgroupVersion::v2) << m->describe();
+    EXPECT_TRUE(m->socket_accounting().charged) << m->socket_accounting().detail;
+    auto run = m->create_run("r1", CgroupLimits{2 << 20, 9, 0.5, 1 << 20});
+    ASSERT_TRUE(run) << run.error().render();
+    const fs::path dir = opts_.mount_root / "svc/pfx/r1";
+    EXPECT_EQ(slurp(dir / "memory.max"), "2097152");  // sockets included
+    for (const auto& e : fs::directory_iterator{dir}) {
+        EXPECT_EQ(e.path().filename().string().find("kmem"), std::string::npos) << e.path();
+    }
+    for (const char* cmdline : {"ro cgroup.memory=nosocket\n", "cgroup.memory=nokmem,nosocket quiet\n"}) {
+        put(opts_.kernel_cmdline, cmdline);
+        EXPECT_FALSE(detect_cgroups(opts_)->socket_accounting().charged) << cmdline;
+    }
+    put(opts_.kernel_cmdline, "cgroup.memory=nokmem\n");
+    EXPECT_TRUE(detect_cgroups(opts_)->socket_accounting().charged);
+}
+
+TEST(NoCgroups, SocketMemoryIsNotCharged) {
+    CgroupDetectOptions o;
+    o.mount_root = "/nonexistent-sbx-cgroup-root";
+    o.self_cgroup = "/nonexistent-sbx-self-cgroup";
+    auto m = detect_cgroups(o);
+    ASSERT_EQ(m->version(), CgroupVersion::none);
+    EXPECT_FALSE(m->socket_accounting().charged);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ TEST(SpawnerProtocol, RequestRoundTrip) {
     spec.runtime_dir = "/opt/rt";
     spec.script = "z.py";
     spec.uid_base = 42;
+    spec.uid_count = 24;
+    spec.user_limits = {"max_inotify_instances=5", "max_fanotify_groups=0"};
     spec.tmp_bytes = 7;
     spec.extra_env = {"A=1", ""};
     spec.fault_injection = 5;
@@ -27,6 +29,8 @@ TEST(SpawnerProtocol, RequestRoundTrip) {
     EXPECT_EQ(back->runtime_dir, spec.runtime_dir);
     EXPECT_EQ(back->script, "z.py");
     EXPECT_EQ(back->uid_base, 42U);
+    EXPECT_EQ(back->uid_count, 24U);
+    EXPECT_EQ(back->user_limits, spec.user_limits);
     EXPECT_EQ(back->tmp_bytes, 7U);
     EXPECT_EQ(back->extra_env, spec.extra_env);
     EXPECT_EQ(back->fault_injection, 5);

@@ -89,3 +89,35 @@ TEST(SandboxZygotePlan, FailureDetailNamesThePathInsideTheSandbox) {
 
 }  // namespace
 }  // namespace sbx::sandbox
+
+namespace sbx::sandbox {
+namespace {
+
+// Each zygote's /proc/sys/user limits (per uid of its namespace, i.e. per run) are written into
+// its own proc, after that is mounted; a name that could leave /proc/sys/user is refused.
+TEST(SandboxZygotePlan, UserLimitsAreWrittenToTheZygotesOwnProc) {
+    auto s = spec();
+    s.user_limits = {"max_inotify_instances=5", "max_fanotify_marks=0"};
+    const auto plan = plan_for(s);
+    std::vector<std::pair<std::string, std::string>> written;
+    bool proc_seen = false;
+    for (const auto& op : plan.ops) {
+        proc_seen |= op.kind == OpKind::proc;
+        if (op.kind != OpKind::sysctl) continue;
+        EXPECT_TRUE(proc_seen) << op.dst;
+        EXPECT_EQ(op.step, sys::Step::user_limits);
+        written.emplace_back(op.dst, op.arg);
+    }
+    EXPECT_EQ(written, (std::vector<std::pair<std::string, std::string>>{
+                           {"/stage/proc/sys/user/max_inotify_instances", "5"},
+                           {"/stage/proc/sys/user/max_fanotify_marks", "0"}}));
+    for (const char* bad : {"../../fs/x=1", "=1", "max_inotify_instances"}) {
+        s.user_limits = {bad};
+        const auto r = build_zygote_plan(s, "/stage");
+        ASSERT_FALSE(r) << bad;
+        EXPECT_EQ(r.error().step, sys::Step::user_limits);
+    }
+}
+
+}  // namespace
+}  // namespace sbx::sandbox

@@ -9,6 +9,8 @@
 #include <set>
 #include <string>
 
+#include "http/reply.h"
+#include "http/request_context.h"
 #include "web/ui_assets.h"
 #include "web/ui_headers.h"
 #include "web/ui_routes.h"
@@ -25,9 +27,12 @@ http::Response call(const http::Router& router, bhttp::verb method, const std::s
     for (auto& [k, v] : headers) req.set(k, v);
     asio::io_context io;
     std::optional<http::Response> out;
-    asio::co_spawn(io, router.dispatch(std::move(req)),
-                   [&](const std::exception_ptr& e, http::Response r) {
-                       if (!e) out = std::move(r);
+    http::RequestContext ctx;
+    asio::co_spawn(io, router.dispatch(ctx, std::move(req)),
+                   [&](const std::exception_ptr& e, http::Reply r) {
+                       if (auto* res = std::get_if<http::Response>(&r); !e && res) {
+                           out = std::move(*res);
+                       }
                    });
     io.run();
     EXPECT_TRUE(out.has_value());
