@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <any>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -17,7 +18,10 @@ namespace sbx::http {
 struct Identity {
     std::string key_id;  // the API key's id, never the key itself
     std::string name;    // who holds it
-    std::string role;    // what it may do ("admin", "user", ...)
+    std::string role;    // what it may do ("admin", "user", ...); "anonymous" without a key
+    // The auth layer's whole record of the caller (api::caller() reads it as auth::Identity,
+    // with its limits); opaque to the HTTP layer.
+    std::any principal;
 };
 
 // key=value pairs a handler adds to its request's one log line (verdict, run id, ...), in the
