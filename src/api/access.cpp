@@ -66,7 +66,9 @@ asio::awaitable<std::optional<auth::Identity>> key_holder(const Backends& b,
 }  // namespace
 
 bool is_public(bhttp::verb method, std::string_view path) noexcept {
-    return is_get(method) && (path == "/" || path == "/health");
+    // The web page (/ui and its assets) asks for a key itself; its API calls send it.
+    return is_get(method) &&
+           (path == "/" || path == "/health" || path == "/ui" || path.starts_with("/ui/assets/"));
 }
 
 http::Response unauthorized() {

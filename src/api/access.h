@@ -16,8 +16,8 @@
 
 namespace sbx::api {
 
-// Routes anyone may call whatever AUTH_MODE says: GET/HEAD / and /health. GET /metrics follows
-// METRICS_AUTH instead (see authorize).
+// Routes anyone may call whatever AUTH_MODE says: GET/HEAD /, /health, and the web page (/ui,
+// /ui/assets/...), which asks for a key itself. GET /metrics follows METRICS_AUTH (authorize).
 [[nodiscard]] bool is_public(boost::beast::http::verb method, std::string_view path) noexcept;
 
 // Who is calling, and may they go on? Fills ctx.identity (key id, name, role; the whole

@@ -24,6 +24,7 @@
 #include "store/history_recorder.h"
 #include "store/retention.h"
 #include "log/log.h"
+#include "web/ui_routes.h"
 
 namespace sbx::api {
 
@@ -192,6 +193,7 @@ http::Router make_routes(pool::RunService& service, const config::Config& cfg, B
     add_run_routes(router, b);
     add_admin_routes(router, b);
     add_metrics_route(router, b);
+    web::add_ui_routes(router);
     return router;
 }
 

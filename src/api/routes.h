@@ -12,12 +12,13 @@
 
 namespace sbx::api {
 
-// GET / , GET /health, GET /runtime, POST /execute, GET /openapi.json, GET /docs, GET /runs,
-// GET /runs/{id}, the admin API, GET /metrics. `service`, `cfg`, `parser` (large /execute bodies
-// are parsed on its pool) and `backends` (the store, keys, limits, metrics; all null = none of
-// them) must outlive the router. Handlers never throw for client errors (they answer 4xx); a
-// rejection from the engine becomes 429/503 with Retry-After. Each sets the log field `verdict`
-// ("-" unless a run had one); a run adds `run_id`.
+// GET / , GET /health, GET /runtime, POST /execute, GET /openapi.json, GET /docs, GET /ui (and
+// its assets, web/ui_routes.h), GET /runs, GET /runs/{id}, the admin API, GET /metrics.
+// `service`, `cfg`, `parser` (large /execute bodies are parsed on its pool) and `backends`
+// (the store, keys, limits, metrics; all null = none of them) must outlive the router.
+// Handlers never throw for client errors (they answer 4xx); a rejection from the engine becomes
+// 429/503 with Retry-After. Each sets the log field `verdict` ("-" unless a run had one); a run
+// adds `run_id`.
 [[nodiscard]] http::Router make_routes(pool::RunService& service, const config::Config& cfg,
                                        BodyParser& parser, const Backends& backends);
 [[nodiscard]] http::Router make_routes(pool::RunService& service, const config::Config& cfg,
