@@ -53,7 +53,7 @@ def test_metrics_pass_promtool(srv):
                            text=True, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
     body = text.text
-    for needle in ('pysandbox_runs_total{language="python",status="success"}',
+    for needle in ('pysandbox_runs_total{language="python",status="ok"}',
                    "pysandbox_run_duration_seconds_bucket", "pysandbox_queue_wait_seconds_bucket",
                    'pysandbox_runs{state="running"}', 'pysandbox_runs{state="prepared"}',
                    "pysandbox_sessions_live", 'route="/execute"', 'code="401"',
