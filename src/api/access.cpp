@@ -9,6 +9,7 @@
 #include "auth/key_cache.h"
 #include "auth/rate_limiter.h"
 #include "http/router.h"
+#include "log/throttle.h"
 #include "metrics/metrics.h"
 
 namespace sbx::api {
@@ -63,6 +64,18 @@ asio::awaitable<std::optional<auth::Identity>> key_holder(const Backends& b,
     co_return std::move(result.identity);
 }
 
+// 401s get at most one request line per second, which counts those it stands for: a burst of
+// invalid keys must not flood the log.
+http::Response refuse_key(http::RequestContext& ctx) {
+    static log::Throttle throttle(std::chrono::seconds(1));
+    if (auto n = throttle.note()) {
+        ctx.log.set("unauthorized_since_last_line", std::to_string(*n));
+    } else {
+        ctx.log_line = false;
+    }
+    return unauthorized();
+}
+
 }  // namespace
 
 bool is_public(bhttp::verb method, std::string_view path) noexcept {
@@ -89,7 +102,7 @@ asio::awaitable<std::optional<http::Response>> authorize(const Backends& b,
         !open && (cfg.auth_mode == config::AuthMode::api_key || metrics_route);
     if (needs_key) {
         auto who = co_await key_holder(b, req);
-        if (!who) co_return unauthorized();
+        if (!who) co_return refuse_key(ctx);
         if (metrics_route && cfg.metrics_auth == config::MetricsAuth::admin && !who->is_admin()) {
             co_return json_detail(bhttp::status::forbidden, "An admin API key is required");
         }

@@ -52,6 +52,9 @@ struct RequestContext {
     PathParams params;  // its parameters, percent-decoded
     std::optional<Identity> identity;  // the caller, once authenticated
     LogFields log;                     // fields for the request's log line
+    // False: no request line for this request (the handler summarises a flood of refusals,
+    // e.g. invalid API keys, in lines of its own).
+    bool log_line = true;
 
     // The value of path parameter `name`; empty when the route has none of that name.
     [[nodiscard]] std::string_view param(std::string_view name) const noexcept;

@@ -242,6 +242,10 @@ def test_ten_thousand_invalid_keys(srv):
     new = srv.log[log_before:]
     warnings = [l for l in new if "level=warn" in l or "level=error" in l]
     assert len(warnings) < 20, warnings[:20]
+    refused_lines = [l for l in new if "status=401" in l]
+    assert 1 <= len(refused_lines) < 60, len(refused_lines)  # about one a second, with a count
+    assert sum(int(re.search(r"unauthorized_since_last_line=(\d+)", l).group(1))
+               for l in refused_lines) <= 10_000
 
 
 def test_runs_are_scoped_to_their_key(srv):
