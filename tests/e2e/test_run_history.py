@@ -104,3 +104,12 @@ def test_read_only_sqlite_file_is_a_clear_error(tmp_path):
     assert (tmp_path / "state" / "pysandbox.db").read_bytes() == before
     con = sqlite3.connect(tmp_path / "state" / "pysandbox.db")
     assert con.execute("SELECT count(*) FROM api_keys").fetchone() == (1,)
+
+
+def test_anon_limits_per_client_address():
+    with start_server(env={"ANON_RATE": "0.1/s", "ANON_BURST": "2"}) as s:
+        assert [s.execute("print(1)").status_code for _ in range(2)] == [200, 200]
+        r = s.execute("print(1)")
+        assert r.status_code == 429 and "Rate limit" in r.json()["detail"]
+        assert r.headers["RateLimit-Limit"] == "2" and int(r.headers["Retry-After"]) >= 1
+        assert requests.get(s.url + "/health", timeout=10).status_code == 200  # public: not counted
