@@ -32,7 +32,8 @@ std::optional<std::string_view> header(const http::Request& req, std::string_vie
 }
 
 http::Response json_detail(bhttp::status status, std::string_view detail) {
-    return http::json_response(status, boost::json::serialize(boost::json::object{{"detail", detail}}));
+    return http::json_response(status,
+                               boost::json::serialize(boost::json::object{{"detail", detail}}));
 }
 
 auth::AnonLimits anon_limits(const config::Config& cfg) {
@@ -98,8 +99,7 @@ asio::awaitable<std::optional<http::Response>> authorize(const Backends& b,
     const bool metrics_route = is_get(req.method()) && path == "/metrics";
     const bool open = is_public(req.method(), path) ||
                       (metrics_route && cfg.metrics_auth == config::MetricsAuth::none);
-    const bool needs_key =
-        !open && (cfg.auth_mode == config::AuthMode::api_key || metrics_route);
+    const bool needs_key = !open && (cfg.auth_mode == config::AuthMode::api_key || metrics_route);
     if (needs_key) {
         auto who = co_await key_holder(b, req);
         if (!who) co_return refuse_key(ctx);
@@ -141,9 +141,9 @@ std::optional<http::Response> acquire_run_limits(const Backends& b, const auth::
     }
     const auto& caps = who.limits.caps;
     if (caps && caps->timeout_s && run.timeout.count() > *caps->timeout_s) {
-        return json_detail(bhttp::status::bad_request,
-                           "timeout exceeds this API key's cap of " +
-                               std::to_string(*caps->timeout_s) + " seconds");
+        return json_detail(bhttp::status::bad_request, "timeout exceeds this API key's cap of " +
+                                                           std::to_string(*caps->timeout_s) +
+                                                           " seconds");
     }
     run.subject = who.subject;
     run.concurrency = who.limits.concurrency;

@@ -43,9 +43,8 @@ std::optional<std::string> option_text(std::string_view field, const json::value
 // The body's fields into `fields`; an error text (400) when one is wrong. Unknown fields are
 // ignored, as /execute does.
 std::string read_fields(const json::object& body, store::KeyUpdate& fields) {
-    static constexpr std::string_view kFields[] = {"name",        "role",     "rate",
-                                                   "burst",       "concurrency", "sessions",
-                                                   "cpu_per_day", "network"};
+    static constexpr std::string_view kFields[] = {
+        "name", "role", "rate", "burst", "concurrency", "sessions", "cpu_per_day", "network"};
     for (std::string_view f : kFields) {
         const json::value* v = body.if_contains(f);
         if (v == nullptr) continue;
@@ -77,7 +76,8 @@ std::optional<json::object> json_object(const http::Request& req) {
 }
 
 asio::awaitable<http::Reply> list_keys(const Backends& b, http::Request req) {
-    const bool all = http::Router::query_of(req.target()).find("all=true") != std::string_view::npos;
+    const bool all =
+        http::Router::query_of(req.target()).find("all=true") != std::string_view::npos;
     auto list = [repo = b.repository, all] { return repo->list_keys(all); };
     auto keys = co_await on_blocking(b.blocking, list);
     if (!keys) co_return store_unavailable("The key store", keys.error());
@@ -108,7 +108,8 @@ asio::awaitable<http::Reply> create_key(const Backends& b, http::RequestContext&
     auto r = co_await on_blocking(b.blocking, create);
     if (!r) co_return store_unavailable("The key store", r.error());
     if (b.keys != nullptr) b.keys->put(k);
-    log::info("api key created", {{"req", ctx.id}, {"key_id", k.id}, {"by", caller(ctx).key_id.value_or("-")}});
+    log::info("api key created",
+              {{"req", ctx.id}, {"key_id", k.id}, {"by", caller(ctx).key_id.value_or("-")}});
     auto out = auth::key_json(k);
     out["key"] = made.text;  // shown this once
     co_return http::json_response(bhttp::status::created, json::serialize(out));
@@ -144,7 +145,8 @@ asio::awaitable<http::Reply> change_key(const Backends& b, http::RequestContext&
 
 // Admins only; a store is needed.
 std::optional<http::Response> refuse(const Backends& b, const http::RequestContext& ctx) {
-    if (!caller(ctx).is_admin()) return detail(bhttp::status::forbidden, "An admin API key is required");
+    if (!caller(ctx).is_admin())
+        return detail(bhttp::status::forbidden, "An admin API key is required");
     if (b.repository == nullptr) {
         return store_unavailable("The key store", {store::StoreErrc::unavailable, "no store"});
     }
@@ -155,22 +157,26 @@ std::optional<http::Response> refuse(const Backends& b, const http::RequestConte
 
 void add_admin_routes(http::Router& router, const Backends& b) {
     using Ctx = http::RequestContext;
-    router.add(bhttp::verb::get, "/admin/keys", [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
-        if (auto no = refuse(b, ctx)) co_return std::move(*no);
-        co_return co_await list_keys(b, std::move(req));
-    });
-    router.add(bhttp::verb::post, "/admin/keys", [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
-        if (auto no = refuse(b, ctx)) co_return std::move(*no);
-        co_return co_await create_key(b, ctx, std::move(req));
-    });
-    router.add(bhttp::verb::patch, "/admin/keys/{id}", [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
-        if (auto no = refuse(b, ctx)) co_return std::move(*no);
-        co_return co_await change_key(b, ctx, std::move(req), false);
-    });
-    router.add(bhttp::verb::delete_, "/admin/keys/{id}", [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
-        if (auto no = refuse(b, ctx)) co_return std::move(*no);
-        co_return co_await change_key(b, ctx, std::move(req), true);
-    });
+    router.add(bhttp::verb::get, "/admin/keys",
+               [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
+                   if (auto no = refuse(b, ctx)) co_return std::move(*no);
+                   co_return co_await list_keys(b, std::move(req));
+               });
+    router.add(bhttp::verb::post, "/admin/keys",
+               [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
+                   if (auto no = refuse(b, ctx)) co_return std::move(*no);
+                   co_return co_await create_key(b, ctx, std::move(req));
+               });
+    router.add(bhttp::verb::patch, "/admin/keys/{id}",
+               [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
+                   if (auto no = refuse(b, ctx)) co_return std::move(*no);
+                   co_return co_await change_key(b, ctx, std::move(req), false);
+               });
+    router.add(bhttp::verb::delete_, "/admin/keys/{id}",
+               [&b](Ctx& ctx, http::Request req) -> asio::awaitable<http::Reply> {
+                   if (auto no = refuse(b, ctx)) co_return std::move(*no);
+                   co_return co_await change_key(b, ctx, std::move(req), true);
+               });
 }
 
 }  // namespace sbx::api

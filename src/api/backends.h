@@ -24,15 +24,15 @@ namespace sbx::api {
 // behave as AUTH_MODE=none and HISTORY=off without /runs data. Everything pointed at outlives
 // the router. Thread-safe objects: handlers call them from any I/O thread.
 struct Backends {
-    auth::KeyCache* keys = nullptr;            // AUTH_MODE=api_key: checks presented keys
-    auth::RateLimiter* rate = nullptr;         // requests per second, per key or address
-    auth::CpuQuota* cpu = nullptr;             // CPU-seconds per day, per key or address
-    auth::SessionGauge* sessions = nullptr;    // live sessions per key (no sessions yet)
-    store::Repository* repository = nullptr;   // /runs, /admin/keys (blocking: on `blocking`)
+    auth::KeyCache* keys = nullptr;             // AUTH_MODE=api_key: checks presented keys
+    auth::RateLimiter* rate = nullptr;          // requests per second, per key or address
+    auth::CpuQuota* cpu = nullptr;              // CPU-seconds per day, per key or address
+    auth::SessionGauge* sessions = nullptr;     // live sessions per key (no sessions yet)
+    store::Repository* repository = nullptr;    // /runs, /admin/keys (blocking: on `blocking`)
     store::HistoryRecorder* history = nullptr;  // HISTORY=metadata|full
-    store::Retention* retention = nullptr;     // for /health
-    metrics::Metrics* metrics = nullptr;       // GET /metrics and the counters
-    boost::asio::any_io_executor blocking;     // the blocking-work pool for repository calls
+    store::Retention* retention = nullptr;      // for /health
+    metrics::Metrics* metrics = nullptr;        // GET /metrics and the counters
+    boost::asio::any_io_executor blocking;      // the blocking-work pool for repository calls
 };
 
 }  // namespace sbx::api

@@ -114,9 +114,10 @@ RunInput run_input(const sandbox::RunRequest& request, const config::Config& cfg
 
 void record_run(const Backends& b, const config::Config& cfg, const RunFacts& f) {
     if (b.metrics != nullptr) {
-        b.metrics->run_finished(f.status, "python",
-                                std::chrono::duration<double>(f.reply->outcome.execution_time).count(),
-                                std::chrono::duration<double>(f.reply->queue_wait).count());
+        b.metrics->run_finished(
+            f.status, "python",
+            std::chrono::duration<double>(f.reply->outcome.execution_time).count(),
+            std::chrono::duration<double>(f.reply->queue_wait).count());
     }
     if (b.history == nullptr || cfg.history == config::HistoryMode::off) return;
     b.history->record(make_record(cfg, f));
@@ -132,26 +133,25 @@ json::value opt(const std::optional<T>& v) {
 }  // namespace
 
 json::object run_json(const store::RunRecord& r) {
-    json::object o{
-        {"run_id", r.run_id},
-        {"key_id", opt(r.key_id)},
-        {"session_id", opt(r.session_id)},
-        {"language", r.language},
-        {"started_at",
-         utc_timestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(r.started_us)))},
-        {"duration", static_cast<double>(r.duration_us) / 1e6},
-        {"queue_wait", static_cast<double>(r.queue_wait_us) / 1e6},
-        {"status", r.status},
-        {"exit_code", opt(r.exit_code)},
-        {"signal", opt(r.signal)},
-        {"cpu_time", opt(r.cpu_seconds)},
-        {"memory_peak", opt(r.memory_peak_bytes)},
-        {"code_bytes", r.code_bytes},
-        {"input_bytes", r.input_bytes},
-        {"stdout_bytes", r.stdout_bytes},
-        {"stderr_bytes", r.stderr_bytes},
-        {"output_files", r.output_files},
-        {"output_files_bytes", r.output_files_bytes}};
+    json::object o{{"run_id", r.run_id},
+                   {"key_id", opt(r.key_id)},
+                   {"session_id", opt(r.session_id)},
+                   {"language", r.language},
+                   {"started_at", utc_timestamp(std::chrono::system_clock::time_point(
+                                      std::chrono::microseconds(r.started_us)))},
+                   {"duration", static_cast<double>(r.duration_us) / 1e6},
+                   {"queue_wait", static_cast<double>(r.queue_wait_us) / 1e6},
+                   {"status", r.status},
+                   {"exit_code", opt(r.exit_code)},
+                   {"signal", opt(r.signal)},
+                   {"cpu_time", opt(r.cpu_seconds)},
+                   {"memory_peak", opt(r.memory_peak_bytes)},
+                   {"code_bytes", r.code_bytes},
+                   {"input_bytes", r.input_bytes},
+                   {"stdout_bytes", r.stdout_bytes},
+                   {"stderr_bytes", r.stderr_bytes},
+                   {"output_files", r.output_files},
+                   {"output_files_bytes", r.output_files_bytes}};
     if (r.code) o["code"] = *r.code;
     if (r.stdout_text) o["stdout"] = *r.stdout_text;
     if (r.stderr_text) o["stderr"] = *r.stderr_text;

@@ -21,8 +21,8 @@ namespace sbx::api {
 // What the record keeps of a request (taken before the request goes to the engine).
 struct RunInput {
     std::int64_t code_bytes = 0;
-    std::int64_t input_bytes = 0;        // input files, decoded
-    std::optional<std::string> code;     // HISTORY=full: storable (truncated, UTF-8, no NUL)
+    std::int64_t input_bytes = 0;     // input files, decoded
+    std::optional<std::string> code;  // HISTORY=full: storable (truncated, UTF-8, no NUL)
 };
 [[nodiscard]] RunInput run_input(const sandbox::RunRequest& request, const config::Config& cfg);
 

@@ -61,10 +61,10 @@ struct ParsedQuery {
 
 void set_filter(ParsedQuery& p, std::string_view name, const std::string& value) {
     if (value.size() > kMaxFilterBytes) {
-        p.errors.push_back(query_error(name, "string_too_long",
-                                       "String should have at most " +
-                                           std::to_string(kMaxFilterBytes) + " characters",
-                                       value));
+        p.errors.push_back(query_error(
+            name, "string_too_long",
+            "String should have at most " + std::to_string(kMaxFilterBytes) + " characters",
+            value));
         return;
     }
     auto& q = p.query;
@@ -102,8 +102,8 @@ ParsedQuery parse_query(std::string_view query) {
         auto name = form_decode(pair.substr(0, eq));
         auto value = form_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
         if (!name || !value) {
-            p.errors.push_back(query_error(name.value_or("?"), "url_decoding",
-                                           "Invalid percent-encoding", pair));
+            p.errors.push_back(
+                query_error(name.value_or("?"), "url_decoding", "Invalid percent-encoding", pair));
         } else if (*name == "limit") {
             set_limit(p, *value);
         } else if (*name == "before" || *name == "status" || *name == "session_id") {
@@ -115,7 +115,8 @@ ParsedQuery parse_query(std::string_view query) {
 
 asio::awaitable<http::Reply> list_runs(const Backends& b, http::RequestContext& ctx,
                                        http::Request req) {
-    if (b.repository == nullptr) co_return store_unavailable("Run history", {store::StoreErrc::unavailable, "no store"});
+    if (b.repository == nullptr)
+        co_return store_unavailable("Run history", {store::StoreErrc::unavailable, "no store"});
     auto parsed = parse_query(http::Router::query_of(req.target()));
     if (!parsed.errors.empty()) {
         co_return http::json_response(bhttp::status::unprocessable_entity,
@@ -138,7 +139,8 @@ asio::awaitable<http::Reply> list_runs(const Backends& b, http::RequestContext& 
 
 asio::awaitable<http::Reply> get_run(const Backends& b, http::RequestContext& ctx) {
     const std::string id(ctx.param("id"));
-    if (b.repository == nullptr) co_return store_unavailable("Run history", {store::StoreErrc::unavailable, "no store"});
+    if (b.repository == nullptr)
+        co_return store_unavailable("Run history", {store::StoreErrc::unavailable, "no store"});
     std::optional<store::RunRecord> found;
     if (id.size() <= kMaxFilterBytes) {
         auto get = [repo = b.repository, id, scope = caller(ctx).scope()] {

@@ -31,17 +31,18 @@ store::Result<std::unique_ptr<StoreServices>> start_store_services(const config:
     s->store = std::move(*opened);
     auto& repo = *s->store.repository;
     auto ex = s->blocking.get_executor();
-    log::info("store", {{"engine", cfg.database_url.empty() ? "sqlite" : "postgresql"},
-                        {"where", cfg.database_url.empty()
-                                      ? (cfg.state_dir / store::kSqliteFile).string()
-                                      : std::string("DATABASE_URL")},
-                        {"schema_version", s->store.schema_version},
-                        {"history", config::to_string(cfg.history)}});
+    log::info("store",
+              {{"engine", cfg.database_url.empty() ? "sqlite" : "postgresql"},
+               {"where", cfg.database_url.empty() ? (cfg.state_dir / store::kSqliteFile).string()
+                                                  : std::string("DATABASE_URL")},
+               {"schema_version", s->store.schema_version},
+               {"history", config::to_string(cfg.history)}});
     if (needs_keys(cfg)) {
         s->keys = std::make_unique<auth::KeyCache>(repo, ex);
         if (auto started = s->keys->start(); !started) return started.error();
-        log::info("api keys", {{"auth_mode", cfg.auth_mode == config::AuthMode::api_key ? "api_key" : "none"},
-                               {"keys", s->keys->status().keys}});
+        log::info("api keys",
+                  {{"auth_mode", cfg.auth_mode == config::AuthMode::api_key ? "api_key" : "none"},
+                   {"keys", s->keys->status().keys}});
     }
     // Several replicas share PostgreSQL: their buckets too. SQLite means one machine.
     s->rate = cfg.database_url.empty() ? std::make_unique<auth::RateLimiter>()

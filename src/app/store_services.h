@@ -26,7 +26,7 @@ struct StoreServices {
     std::unique_ptr<auth::KeyCache> keys;  // AUTH_MODE=api_key or METRICS_AUTH != none
     std::unique_ptr<auth::RateLimiter> rate;
     std::unique_ptr<auth::CpuQuota> cpu;
-    auth::SessionGauge sessions;  // ready for sessions (none exist yet)
+    auth::SessionGauge sessions;                      // ready for sessions (none exist yet)
     std::unique_ptr<store::HistoryRecorder> history;  // HISTORY != off
     std::unique_ptr<store::Retention> retention;
     metrics::Metrics metrics;

@@ -2,6 +2,7 @@
 run_id added to /execute's answer and nothing else changed, /runs and /runs/{id}; HISTORY=off
 records nothing; a damaged or read-only SQLite file at start is a clear error and stays as
 it was."""
+import json
 import os
 import re
 import sqlite3
@@ -113,3 +114,23 @@ def test_anon_limits_per_client_address():
         assert r.status_code == 429 and "Rate limit" in r.json()["detail"]
         assert r.headers["RateLimit-Limit"] == "2" and int(r.headers["Retry-After"]) >= 1
         assert requests.get(s.url + "/health", timeout=10).status_code == 200  # public: not counted
+
+
+def cli_key(cwd, *args):
+    r = subprocess.run([BIN, "keys", "create", "--name", "m", "--json", *args], cwd=cwd,
+                       capture_output=True, text=True, timeout=60,
+                       env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"})
+    assert r.returncode == 0, r.stderr
+    return {"Authorization": "Bearer " + json.loads(r.stdout)["key"]}
+
+
+def test_metrics_auth_admin(tmp_path):
+    state = str(tmp_path / "state")
+    admin = cli_key(tmp_path, "--role", "admin", "--state-dir", state)
+    user = cli_key(tmp_path, "--state-dir", state)
+    with start_server(env={"METRICS_AUTH": "admin", "STATE_DIR": state}) as s:
+        assert requests.get(s.url + "/metrics", timeout=10).status_code == 401
+        assert requests.get(s.url + "/metrics", headers=user, timeout=10).status_code == 403
+        r = requests.get(s.url + "/metrics", headers=admin, timeout=10)
+        assert r.status_code == 200 and "pysandbox_runs" in r.text
+        assert s.execute("print(1)").status_code == 200, "AUTH_MODE=none: runs need no key"
