@@ -89,7 +89,8 @@ def zygote_ready_message(python, preloaded, failed, packages, seccomp_instructio
 
 
 def run_ready_message():
-    """G -> server, with fds [G's pidfd, /work]: set up, waiting for `go`."""
+    """G -> server, with fds [G's pidfd, /work, its network namespace]: set up, waiting for
+    `go`."""
     return {"type": "ready"}
 
 

@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "app/fd_limit.h"
 #include "app/startup.h"
+#include "app/store_services.h"
 #include "http/server.h"
 #include "log/log.h"
 #include "pool/engine.h"
@@ -86,6 +87,9 @@ void raise_fd_limit(const config::Config& cfg) {
     }
 }
 
+// At shutdown, history still queued is written for at most this long (then dropped, counted).
+constexpr std::chrono::milliseconds kHistoryFlushDeadline{3000};
+
 void log_spawn_failure(const char* what, const std::exception_ptr& e) {
     if (e) log::error(what, {{"error", log::describe(e)}});
 }
@@ -105,12 +109,19 @@ int serve_command(const config::Config& cfg) {
     for (const auto& m : runtime->missing_layers) log::error("isolation layer missing", {{"layer", m}});
     pool::Engine& engine = *runtime->engine;
     raise_fd_limit(cfg);
+    auto stored = start_store_services(cfg);
+    if (!stored) {
+        log::error("start-up failed: cannot open the store", {{"error", stored.error().render()}});
+        return 1;
+    }
+    auto& backing = **stored;
     // One malloc arena for every thread (unless MALLOC_ARENA_MAX says otherwise): per-thread
     // arenas keep fragments of a busy period mapped that malloc_trim cannot return, so RSS
     // stayed ~20% above its start after a soak; one arena comes back to within 1% (bench/soak).
     // The threads here spend their time in syscalls, not malloc: contention is negligible.
     if (std::getenv("MALLOC_ARENA_MAX") == nullptr) ::mallopt(M_ARENA_MAX, 1);
-    http::Server server(io, cfg, api::make_handler(engine, cfg));
+    backing.watch(engine);
+    http::Server server(io, cfg, api::make_handler(engine, cfg, backing.backends()));
     auto port = server.start();
     if (!port) {
         log::error("cannot listen", {{"error", port.error().render()}});
@@ -125,6 +136,7 @@ int serve_command(const config::Config& cfg) {
     for (unsigned i = 1; i < cfg.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
     io.run();
     threads.clear();
+    backing.stop(kHistoryFlushDeadline);
     log::info("stopped");
     return 0;
 }

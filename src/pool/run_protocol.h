@@ -39,7 +39,7 @@ struct RunMessage {
     std::vector<std::string> fds;
 };
 
-struct RunReadyMessage {};  // G -> server: set up; fds [G's pidfd, /work]
+struct RunReadyMessage {};  // G -> server: set up; fds [G's pidfd, /work, its net ns]
 struct GoMessage {};        // server -> G: the program is in /work, run it
 struct PolicyMessage {      // G -> server: the code policy refused main.py
     std::string message;

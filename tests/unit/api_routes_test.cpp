@@ -138,7 +138,9 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
             ++operations;
         }
     }
-    EXPECT_EQ(operations, 6u);  // GET / /health /runtime /openapi.json /docs, POST /execute
+    // GET / /health /runtime /openapi.json /docs /ui /ui/assets/{name} /runs /runs/{id}
+    // /admin/keys /metrics, POST /execute /admin/keys, PATCH and DELETE /admin/keys/{id}
+    EXPECT_EQ(operations, 15u);
     // And the other way: every route (templated ones by their template) is documented.
     const auto& paths = doc.at("paths").as_object();
     for (const auto& [method, path] : router.routes()) {
@@ -214,6 +216,16 @@ TEST_F(Routes, CorsRestrictedOrigins) {
     EXPECT_EQ(res.find(bhttp::field::access_control_allow_origin), res.end());
 }
 
+TEST_F(Routes, CorsKeepsTheRoutesOwnVary) {
+    cfg.allowed_origins = {"http://good"};
+    auto page = call(bhttp::verb::get, "/ui");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(page.body(), m, std::regex("ui/assets/main-[A-Z0-9]+\\.js")));
+    auto res = call(bhttp::verb::get, "/" + m.str(), {}, {{bhttp::field::origin, "http://good"}});
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::vary], "Accept-Encoding, Origin");
+}
+
 TEST_F(Routes, ExecuteOk) {
     service.reply.outcome.verdict = sandbox::Verdict::ok;
     service.reply.outcome.exit_code = 0;
@@ -227,6 +239,30 @@ TEST_F(Routes, ExecuteOk) {
     EXPECT_EQ(service.last.code, "print('hi')");
     EXPECT_EQ(service.last.timeout.count(), 5);
     EXPECT_EQ(service.last.request_id, "42");
+}
+
+TEST_F(Routes, ExecuteAddsARunIdAndTheKeyConcurrencyRefusal) {
+    service.reply.outcome.verdict = sandbox::Verdict::ok;
+    auto res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    auto body = boost::json::parse(res.body()).as_object();
+    EXPECT_EQ(body.at("run_id").as_string().size(), 26u);
+    EXPECT_EQ(std::prev(body.end())->key(), "run_id");  // added last: the original's order kept
+    service.reply.rejected = pool::Rejection::subject_limit;
+    service.reply.limit = auth::LimitDecision::refuse(auth::LimitKind::concurrency, 1, {2, 0, 1},
+                                                      "Concurrency limit exceeded: 2 runs at once");
+    res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 429u);
+    EXPECT_EQ(res["RateLimit-Limit"], "2");
+    EXPECT_EQ(res[bhttp::field::retry_after], "1");
+    EXPECT_EQ(res.body(), R"({"detail":"Concurrency limit exceeded: 2 runs at once"})");
+}
+
+TEST_F(Routes, StoreRoutesWithoutAStore) {
+    EXPECT_EQ(call(bhttp::verb::get, "/runs").result_int(), 503u);
+    EXPECT_EQ(call(bhttp::verb::get, "/runs/run_x").result_int(), 503u);
+    // Without keys nobody is an admin.
+    EXPECT_EQ(call(bhttp::verb::get, "/admin/keys").result_int(), 403u);
+    EXPECT_EQ(call(bhttp::verb::get, "/metrics").result_int(), 404u);  // no metrics registry
 }
 
 TEST_F(Routes, TheVerdictGoesToTheRequestLogLine) {

@@ -3,6 +3,7 @@
 // a forked child standing for the zygote process (its pidfd).
 #pragma once
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -106,7 +107,8 @@ class FakeZygoteLauncher final : public ZygoteLauncher {
             dirs_.emplace_back(dir);
         }
         if (!pidfd) return;
-        const int fds[] = {pidfd->get(), dirfd.get()};
+        sys::UniqueFd netns{::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)};
+        const int fds[] = {pidfd->get(), dirfd.get(), netns.get()};
         (void)send_message(run_sock, encode(RunReadyMessage{}), fds);
     }
 
