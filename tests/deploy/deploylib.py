@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-UID_BASE = os.environ.get("PYSANDBOX_DEPLOY_UID_BASE", "1800000")
+UID_BASE = os.environ.get("PYSANDBOX_DEPLOY_UID_BASE", "3200000")  # clear of the security suite's 1600000 + up to 200000
 CGROUP_PREFIX = os.environ.get("PYSANDBOX_DEPLOY_CGROUP_PREFIX", "pysbx-deploy")
 
 
