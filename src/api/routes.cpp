@@ -132,8 +132,11 @@ constexpr unsigned kBodyParserThreads = 2;
 
 // The API's router and the parser pool its /execute handler uses (destroyed after it).
 struct ApiRoutes {
-    ApiRoutes(pool::RunService& service, const config::Config& cfg)
-        : parser(kBodyParserThreads), router(make_routes(service, cfg, parser)) {}
+    ApiRoutes(pool::RunService& service, const config::Config& cfg,
+              const std::function<void(http::Router&)>& more_routes)
+        : parser(kBodyParserThreads), router(make_routes(service, cfg, parser)) {
+        if (more_routes) more_routes(router);
+    }
 
     BodyParser parser;  // before router, which refers to it
     http::Router router;
@@ -173,8 +176,9 @@ http::Handler with_cors(std::shared_ptr<const http::Router> router, const config
         [shared](RequestContext& ctx, Request req) { return handle(shared, ctx, std::move(req)); };
 }
 
-http::Handler make_handler(pool::RunService& service, const config::Config& cfg) {
-    auto routes = std::make_shared<const ApiRoutes>(service, cfg);
+http::Handler make_handler(pool::RunService& service, const config::Config& cfg,
+                           const std::function<void(http::Router&)>& more_routes) {
+    auto routes = std::make_shared<const ApiRoutes>(service, cfg, more_routes);
     return with_cors(std::shared_ptr<const http::Router>(routes, &routes->router), cfg);
 }
 
