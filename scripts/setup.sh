@@ -16,8 +16,12 @@ NET_PKGS=(slirp4netns)
 # The Python the sandbox runs, and the packages its users expect (issue 4).
 RUNTIME_PKGS=(python3 python3-numpy python3-pandas python3-matplotlib python3-requests python3-bs4
               python3-scipy python3-pil python3-yaml)
-# Tests and benchmarks.
-TEST_PKGS=(python3-pytest bubblewrap iproute2 nftables wrk procps)
+# The /ui page (issue 19): Debian's esbuild bundles web/; npm fetches the browser libraries that
+# web/package-lock.json pins (Node.js and npm themselves: see below).
+WEB_PKGS=(esbuild)
+# Tests and benchmarks; the browser tests drive Debian's Chromium through python3-selenium.
+TEST_PKGS=(python3-pytest bubblewrap iproute2 nftables wrk procps chromium chromium-driver
+           python3-selenium)
 # Real servers the tests start themselves in temp dirs: PostgreSQL 15 (store tests on both
 # engines), Prometheus (promtool check metrics, and a real scrape) and HAProxy (the load
 # balancer in front of three replicas, tests/scaleout; config in deploy/haproxy).
@@ -32,9 +36,13 @@ BOOST_DEBS=(libboost1.81-dev)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${STORE_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" \
-         "${TEST_PKGS[@]}" "${SERVER_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
+         "${WEB_PKGS[@]}" "${TEST_PKGS[@]}" "${SERVER_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm: any install on PATH will do (a machine may carry a newer one than Debian's);
+# Debian's packages when there is none.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive

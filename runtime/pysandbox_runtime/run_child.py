@@ -52,13 +52,18 @@ def _park_end_fd(end, nofile):
 
 
 def _send_ready(sock):
+    # The network namespace goes as an fd: joining it through the pidfd would need ptrace
+    # access to G, which after the privilege drop only CAP_SYS_PTRACE gives (the server keeps
+    # no such capability under systemd or in a container).
     pidfd = os.pidfd_open(os.getpid())
     workfd = os.open("/work", _O_DIR)
+    netfd = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        protocol.send(sock, {"type": "ready"}, [pidfd, workfd])
+        protocol.send(sock, {"type": "ready"}, [pidfd, workfd, netfd])
     finally:
         os.close(pidfd)
         os.close(workfd)
+        os.close(netfd)
 
 
 def _wait_go(sock):

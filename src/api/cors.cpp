@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/beast/http/field.hpp>
+#include <string>
 
 namespace sbx::api {
 
@@ -74,7 +75,9 @@ void Cors::decorate(const CorsRequest& request, bhttp::response_header<>& respon
     // Credentials (a cookie) with allow-all, or an explicitly allowed origin: echo the origin.
     if ((allow_all_ && request.has_cookie) || (!allow_all_ && allowed(*request.origin))) {
         response.set(bhttp::field::access_control_allow_origin, *request.origin);
-        response.set(bhttp::field::vary, "Origin");
+        // Added to a Vary the route set (the /ui assets vary by Accept-Encoding), not over it.
+        std::string vary(response[bhttp::field::vary]);
+        response.set(bhttp::field::vary, vary.empty() ? "Origin" : vary + ", Origin");
     }
 }
 

@@ -15,6 +15,7 @@
 #include "api/openapi_document.h"
 #include "api/run_response.h"
 #include "log/log.h"
+#include "web/ui_routes.h"
 
 namespace sbx::api {
 
@@ -122,6 +123,7 @@ http::Router make_routes(pool::RunService& service, const config::Config& cfg, B
     router.add(bhttp::verb::get, "/docs", [](RequestContext&, Request) -> asio::awaitable<Reply> {
         co_return html_ok(docs_html());
     });
+    web::add_ui_routes(router);
     return router;
 }
 

@@ -12,8 +12,9 @@
 
 namespace sbx::api {
 
-// GET / , GET /health, GET /runtime, POST /execute, GET /openapi.json, GET /docs. `service`,
-// `cfg` and `parser` (large /execute bodies are parsed on its pool) must outlive the router.
+// GET / , GET /health, GET /runtime, POST /execute, GET /openapi.json, GET /docs, GET /ui (and
+// its assets, web/ui_routes.h). `service`, `cfg` and `parser` (large /execute bodies are parsed
+// on its pool) must outlive the router.
 // Handlers never throw for client errors (they answer 4xx); a rejection from the engine becomes
 // 429/503 with Retry-After. Each sets the log field `verdict` ("-" unless a run had one).
 [[nodiscard]] http::Router make_routes(pool::RunService& service, const config::Config& cfg,

@@ -20,8 +20,8 @@ private:
 }  // namespace
 
 sys::Result<std::unique_ptr<pool::RunNetwork>> EgressLinks::attach(
-    int run_pidfd, std::span<const int> run_groups) {
-    SBX_TRY(auto link, egress_.link(run_pidfd, run_groups));
+    int run_netns, std::span<const int> run_groups) {
+    SBX_TRY(auto link, egress_.link(run_netns, run_groups));
     return std::unique_ptr<pool::RunNetwork>(std::make_unique<SlirpRunNetwork>(std::move(link)));
 }
 

@@ -11,7 +11,7 @@ namespace sbx::app {
 class EgressLinks final : public pool::RunNetworkFactory {
 public:
     explicit EgressLinks(network::Egress& egress) : egress_(egress) {}
-    sys::Result<std::unique_ptr<pool::RunNetwork>> attach(int run_pidfd,
+    sys::Result<std::unique_ptr<pool::RunNetwork>> attach(int run_netns,
                                                           std::span<const int> run_groups) override;
     [[nodiscard]] std::vector<pool::LayerStatus> layers() const override;
 

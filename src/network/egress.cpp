@@ -93,10 +93,10 @@ sys::Result<std::unique_ptr<Egress>> Egress::start(const config::Config& cfg) {
         new Egress(std::move(fw), std::move(gids), std::move(slirp), std::move(limits)));
 }
 
-sys::Result<SlirpLink> Egress::link(int run_pidfd, std::span<const int> run_groups) {
+sys::Result<SlirpLink> Egress::link(int run_netns, std::span<const int> run_groups) {
     auto gid = gids_->acquire();
     if (!gid) return sys::SysError{sys::Step::network_start, EAGAIN, "every egress gid is in use"};
-    return SlirpLink::start(slirp_, run_pidfd, std::move(*gid), reaper_, run_groups);
+    return SlirpLink::start(slirp_, run_netns, std::move(*gid), reaper_, run_groups);
 }
 
 std::string Egress::describe() const {

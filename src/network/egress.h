@@ -38,7 +38,7 @@ public:
 
     // Starts the stack of one run, in the run's cgroups (see SlirpLink::start). Errors:
     // Step::network_start when every gid is in use; the steps of SlirpLink::start.
-    [[nodiscard]] sys::Result<SlirpLink> link(int run_pidfd, std::span<const int> run_groups);
+    [[nodiscard]] sys::Result<SlirpLink> link(int run_netns, std::span<const int> run_groups);
 
     [[nodiscard]] std::string describe() const;
 

@@ -61,7 +61,7 @@ void child_private_mounts() {
 }
 
 struct ChildArgs {
-    int run_pidfd, ready_write, exit_read;
+    int run_netns, ready_write, exit_read;
     gid_t gid;
     const int* group_fds;
     std::size_t groups;
@@ -75,11 +75,11 @@ struct ChildArgs {
     // In the run's groups first: all the stack does counts against the run's limits.
     if (!child_join_cgroups(std::span<const int>(a.group_fds, a.groups))) fail(kJoinGroup);
     child_private_mounts();
-    const int run_pidfd = a.run_pidfd;
+    const int run_netns = a.run_netns;
     const int host_ns = static_cast<int>(raw(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/self/ns/net"),
                                              O_RDONLY | O_CLOEXEC));
     if (host_ns < 0) fail(kOpenNs);
-    if (raw(SYS_setns, run_pidfd, CLONE_NEWNET) != 0) fail(kSetnsRun);
+    if (raw(SYS_setns, run_netns, CLONE_NEWNET) != 0) fail(kSetnsRun);
     const int run_ns = static_cast<int>(raw(SYS_openat, AT_FDCWD, reinterpret_cast<long>("/proc/thread-self/ns/net"),
                                             O_RDONLY | O_CLOEXEC));
     if (run_ns < 0) fail(kOpenNs);
@@ -125,7 +125,7 @@ SlirpLink::~SlirpLink() {
     reaper_->adopt(std::move(process_), std::move(gid_));
 }
 
-sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pidfd, GidLease gid,
+sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_netns, GidLease gid,
                                         std::shared_ptr<LinkReaper> reaper,
                                         std::span<const int> run_groups) {
     SBX_TRY(auto ready, make_pipe());
@@ -143,7 +143,7 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_pid
     std::array<char*, 2> envp{path_env.data(), nullptr};
     const std::string program = options.program.string();
 
-    const ChildArgs child_args{run_pidfd, ready.second.get(), exit_pipe.first.get(), gid.id(),
+    const ChildArgs child_args{run_netns, ready.second.get(), exit_pipe.first.get(), gid.id(),
                                run_groups.data(), run_groups.size(), program.c_str(),
                                argv.data(), envp.data()};
 

@@ -44,13 +44,14 @@ public:
     // process is reaped); without a reaper, kills and reaps here.
     ~SlirpLink();
 
-    // Starts slirp4netns for the network namespace of the process behind `run_pidfd` (which
-    // must stay alive until ready), inside the cgroups whose cgroup.procs files `run_groups`
-    // are open for writing (the run's; the caller may close them once this returns). Returns
+    // Starts slirp4netns for the network namespace `run_netns` (an nsfs fd; a pidfd works too
+    // where this process may ptrace its process, as in the tests), inside the cgroups whose
+    // cgroup.procs files `run_groups` are open for writing (the run's; the caller may close
+    // them once this returns). Returns
     // at once; ready_fd() then reads one byte once tap0 is configured, or EOF if slirp4netns
     // failed (failure() says why). Errors: Step::fork / pipe.
     // Safe in a multi-threaded process: the child makes raw system calls only, then execs.
-    [[nodiscard]] static sys::Result<SlirpLink> start(const SlirpOptions& options, int run_pidfd,
+    [[nodiscard]] static sys::Result<SlirpLink> start(const SlirpOptions& options, int run_netns,
                                                       GidLease gid,
                                                       std::shared_ptr<LinkReaper> reaper = nullptr,
                                                       std::span<const int> run_groups = {});

@@ -32,11 +32,11 @@ public:
 class RunNetworkFactory {
 public:
     virtual ~RunNetworkFactory() = default;
-    // Starts the link for the network namespace of the process behind `run_pidfd`, which must
-    // stay alive until the link is ready, with its process in the run's group: `run_groups`
+    // Starts the link for the run's network namespace (`run_netns`, an nsfs fd), with its
+    // process in the run's group: `run_groups`
     // are the group's cgroup.procs fds (RunGroup::procs_fds; empty without a group), which
     // the caller may close once this returns. Returns before it is ready (see ready_fd()).
-    virtual sys::Result<std::unique_ptr<RunNetwork>> attach(int run_pidfd,
+    virtual sys::Result<std::unique_ptr<RunNetwork>> attach(int run_netns,
                                                             std::span<const int> run_groups) = 0;
     [[nodiscard]] virtual std::vector<LayerStatus> layers() const = 0;
 };

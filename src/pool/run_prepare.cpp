@@ -67,7 +67,7 @@ json::object run_message(const std::string& run_id, std::uint32_t host_uid,
     };
 }
 
-// Waits for G's "ready" (pidfd + work-dir fd), or a set-up error, within the timeout.
+// Waits for G's "ready" (pidfd, work-dir fd, network namespace fd), or a set-up error, within the timeout.
 asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseconds timeout) {
     asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
     auto which = co_await (ch.receive() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
@@ -75,7 +75,7 @@ asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseco
     auto msg = std::move(std::get<0>(which));
     if (!msg) co_return msg.error();
     if (msg->type() == "error") co_return setup_error_from(msg->body);
-    if (msg->type() != "ready" || msg->fds.size() != 2) {
+    if (msg->type() != "ready" || msg->fds.size() != 3) {
         co_return SysError{Step::run_protocol, EPROTO, "unexpected " + std::string(msg->type())};
     }
     co_return std::move(*msg);
@@ -99,7 +99,7 @@ asio::awaitable<Result<void>> await_link(RunNetwork& link, std::chrono::millisec
 
 // Starts the run's link with its process in the run's group: the stack's CPU, memory and
 // pids count against the run's limits, and it dies with the group.
-Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run,
+Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run, int netns,
                                                 RunNetworkFactory& network) {
     std::vector<UniqueFd> join;
     if (run.group != nullptr) {
@@ -107,7 +107,7 @@ Result<std::unique_ptr<RunNetwork>> attach_link(const PreparedRun& run,
     }
     std::vector<int> join_fds;
     for (const auto& fd : join) join_fds.push_back(fd.get());
-    return network.attach(run.pidfd.get(), join_fds);  // `join` closes: the child has them
+    return network.attach(netns, join_fds);  // `join` closes: the child has them
 }
 
 }  // namespace
@@ -168,8 +168,9 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     run.pidfd = std::move(ready.fds[0]);
     run.g_pid = sys::pid_of_pidfd(run.pidfd.get()).value_or(0);
     run.workdir = std::move(ready.fds[1]);
+    const UniqueFd netns = std::move(ready.fds[2]);  // needed only to attach the link
     if (network != nullptr) {
-        SBX_CO_TRY(run.link, attach_link(run, *network));
+        SBX_CO_TRY(run.link, attach_link(run, netns.get(), *network));
         SBX_CO_TRY_VOID(co_await await_link(*run.link, settings.setup_timeout));
     }
     co_return run;

@@ -251,7 +251,8 @@ class Run:
         if ready["type"] != "ready":
             res["exit"] = self._rest_until_exit()
             return
-        pidfd, workfd = ready["_fds"]
+        pidfd, workfd, netfd = ready["_fds"]
+        os.close(netfd)
         res["pidfd_ok"] = True
         _write_files(workfd, dict(files, **{"main.py": code}))
         res["workfd"] = workfd

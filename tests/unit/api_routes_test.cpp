@@ -148,8 +148,9 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
             ++operations;
         }
     }
-    // GET / /health /runtime /openapi.json /docs /jobs/{id}, POST /execute /jobs
-    EXPECT_EQ(operations, 8u);
+    // GET / /health /runtime /openapi.json /docs /ui /ui/assets/{name} /jobs/{id},
+    // POST /execute /jobs
+    EXPECT_EQ(operations, 10u);
     // And the other way: every route (templated ones by their template) is documented.
     const auto& paths = doc.at("paths").as_object();
     for (const auto& [method, path] : router.routes()) {
@@ -224,6 +225,16 @@ TEST_F(Routes, CorsRestrictedOrigins) {
     EXPECT_EQ(res[bhttp::field::access_control_allow_origin], "http://good");
     res = call(bhttp::verb::get, "/", {}, {{bhttp::field::origin, "http://evil"}});
     EXPECT_EQ(res.find(bhttp::field::access_control_allow_origin), res.end());
+}
+
+TEST_F(Routes, CorsKeepsTheRoutesOwnVary) {
+    cfg.allowed_origins = {"http://good"};
+    auto page = call(bhttp::verb::get, "/ui");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(page.body(), m, std::regex("ui/assets/main-[A-Z0-9]+\\.js")));
+    auto res = call(bhttp::verb::get, "/" + m.str(), {}, {{bhttp::field::origin, "http://good"}});
+    EXPECT_EQ(res.result_int(), 200u);
+    EXPECT_EQ(res[bhttp::field::vary], "Accept-Encoding, Origin");
 }
 
 TEST_F(Routes, ExecuteOk) {

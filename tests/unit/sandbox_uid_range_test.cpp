@@ -22,6 +22,9 @@ public:
         EXPECT_EQ(::pipe(from_child), 0);
         pid_ = ::fork();
         if (pid_ == 0) {
+            // Without its own copy of the write end, the child sees EOF when the parent closes.
+            ::close(to_child[1]);
+            ::close(from_child[0]);
             std::string shared;
             auto lock = UidRangeLock::acquire(p, first, count, shared);
             const char ok = lock ? 'y' : 'n';

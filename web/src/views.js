@@ -1,0 +1,23 @@
+// Two views, Playground and Dashboard, chosen by the URL's fragment (#playground, #dashboard) so
+// the browser's back button and bookmarks work. onShow(name) runs when a view appears.
+const kViews = ["playground", "dashboard"];
+
+export function setupViews(onShow) {
+    function show() {
+        const wanted = window.location.hash.replace(/^#/, "");
+        const name = kViews.includes(wanted) ? wanted : "playground";
+        for (const view of kViews) {
+            document.getElementById(`view-${view}`).hidden = view !== name;
+            const link = document.getElementById(`nav-${view}`);
+            if (view === name) link.setAttribute("aria-current", "page");
+            else link.removeAttribute("aria-current");
+        }
+        document.title = `${name === "dashboard" ? "Dashboard" : "Playground"} · SimplePySandbox`;
+        onShow(name);
+    }
+    window.addEventListener("hashchange", () => {
+        show();
+        document.getElementById("main").focus();
+    });
+    show();
+}
