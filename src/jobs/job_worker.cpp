@@ -51,6 +51,11 @@ void JobWorker::drain() {
     poke();
 }
 
+void JobWorker::abandon() {
+    abandoned_.store(true);
+    drain();
+}
+
 void JobWorker::poke() {
     asio::post(strand_, [this] { timer_.cancel(); });
 }
@@ -132,6 +137,10 @@ asio::awaitable<JobWorker::Ending> JobWorker::execute(const store::JobRecord& jo
     api::ResponseContext limits{run->timeout.count(), ctx_.cfg.memory_limit_bytes,
                                 ctx_.cfg.max_output_bytes};
     pool::RunReply reply = co_await ctx_.engine.run(std::move(*run));
+    if (abandoned_.load()) {
+        log::info("job cut short by shutdown: left to another replica", {{"job", job.id}});
+        co_return Ending{{}, false, true};
+    }
     if (reply.rejected) {
         log::info("job not started: no run slot", {{"job", job.id}, {"req", req_id}});
         co_return Ending{{}, false, true};

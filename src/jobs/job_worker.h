@@ -24,6 +24,10 @@ class JobWorker {
     // No new leases (SIGTERM); jobs in flight go on. Thread-safe.
     void drain();
     void poke();  // look for jobs now (one was just submitted here). Thread-safe.
+    // The engine is about to kill what still runs (SHUTDOWN_GRACE is over): results of runs
+    // that end from now on are not stored (they may be cut short); those jobs run again
+    // elsewhere. Thread-safe.
+    void abandon();
     [[nodiscard]] unsigned in_flight() const { return in_flight_.load(); }
     [[nodiscard]] bool stopped() const { return loop_done_.load(); }
 
@@ -49,7 +53,8 @@ class JobWorker {
     std::atomic<unsigned> in_flight_{0};
     std::atomic<bool> draining_{false};
     std::atomic<bool> loop_done_{false};
-    std::atomic<bool> back_off_{false};  // the engine refused a job: wait a poll period
+    std::atomic<bool> back_off_{false};
+    std::atomic<bool> abandoned_{false};  // the engine refused a job: wait a poll period
 };
 
 }  // namespace sbx::jobs

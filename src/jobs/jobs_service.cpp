@@ -63,7 +63,7 @@ void JobsService::drain() {
 }
 
 void JobsService::stop() {
-    worker_->drain();
+    worker_->abandon();
     sender_->stop();
     if (retention_) retention_->stop();
 }

@@ -30,7 +30,9 @@ class JobsService {
     void start();                           // worker, sender, retention
     // SIGTERM: no new jobs taken; those running go on (the engine's grace bounds them).
     void drain();
-    void stop();  // after drain: the sender and the retention stop
+    // After drain, before the engine kills what still runs: jobs cut short are not stored as
+    // done (they run again elsewhere); the sender and the retention stop.
+    void stop();
     [[nodiscard]] unsigned jobs_in_flight() const { return worker_->in_flight(); }
     [[nodiscard]] const std::string& owner() const { return ctx_->owner; }
 

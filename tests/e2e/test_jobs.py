@@ -1,6 +1,7 @@
 """Async jobs (issue 17): POST /jobs and GET /jobs/{id} on one server (SQLite store), signed
 callbacks to a loopback receiver allowed by NETWORK_ALLOW, and the SSRF refusals without it."""
 import os
+import signal
 import sys
 import time
 
@@ -135,3 +136,24 @@ def test_callbacks_arrive_signed_and_are_retried_after_5xx():
         assert all(rx.tries(i) == 2 for i in ids)  # a 500, then the retry (after 1 s)
         job = requests.get(f"{s.url}/jobs/{ids[0]}", timeout=10).json()
         assert job["callback"]["state"] == "delivered" and job["callback"]["attempts"] == 2
+
+
+def test_a_job_cut_short_by_shutdown_is_not_stored_and_runs_again_after_restart(tmp_path):
+    env = {"STATE_DIR": str(tmp_path / "state"), "SHUTDOWN_GRACE": "1", "JOBS_LEASE": "5",
+           "JOBS_POLL_MS": "50"}
+    first = start_server(env=env)
+    s = first.__enter__()
+    try:
+        r = requests.post(s.url + "/jobs", json={"code": "import time; time.sleep(4); print('x')"},
+                          timeout=10)
+        job_id = r.json()["job_id"]
+        wait_job(s.url, job_id, timeout=20, states=("running",))
+        s.proc.send_signal(signal.SIGTERM)
+        assert s.proc.wait(timeout=10) == 0  # grace 1 s: the run is killed, the job not stored
+    finally:
+        first.__exit__(None, None, None)
+    with start_server(env=env) as again:
+        job = requests.get(f"{again.url}/jobs/{job_id}", timeout=10).json()
+        assert job["state"] in ("queued", "running"), job  # not "done" with a killed run
+        job = wait_job(again.url, job_id, timeout=40)
+        assert job["state"] == "done" and job["results"][0]["stdout"] == "x\n", job

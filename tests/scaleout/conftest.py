@@ -48,7 +48,19 @@ class Replica:
         self.proc = None
         self.log = []
 
-    def start(self):
+    def start(self, attempts=1):
+        """Starts the replica; `attempts` > 1 retries a start that exits (a killed replica's
+        block of uids stays held until its spawner and zygotes have died, a second or so):
+        what systemd's Restart=on-failure does for an operator."""
+        for attempt in range(attempts):
+            try:
+                return self._start_once()
+            except RuntimeError:
+                if attempt + 1 == attempts or (self.proc and self.proc.poll() is None):
+                    raise
+                time.sleep(1)
+
+    def _start_once(self):
         self.log = []
         self.proc = subprocess.Popen([os.environ["PYSANDBOX_BIN"], "serve"], cwd=self.cwd.name,
                                      env=self.env, stdout=subprocess.DEVNULL,
