@@ -130,11 +130,12 @@ KeysArgs parse_keys_args(const std::vector<std::string>& args) {
         a.error = std::move(message);
         return a;
     };
-    static const std::map<std::string_view, KeysAction> kActions = {{"create", KeysAction::create},
-                                                                    {"list", KeysAction::list},
-                                                                    {"update", KeysAction::update},
-                                                                    {"revoke", KeysAction::revoke},
-                                                                    {"webhook-secret", KeysAction::webhook_secret}};
+    static const std::map<std::string_view, KeysAction> kActions = {
+        {"create", KeysAction::create},
+        {"list", KeysAction::list},
+        {"update", KeysAction::update},
+        {"revoke", KeysAction::revoke},
+        {"webhook-secret", KeysAction::webhook_secret}};
     auto act = args.empty() ? kActions.end() : kActions.find(args[0]);
     if (act == kActions.end()) {
         return fail("which keys action: create, list, update, revoke or webhook-secret?");

@@ -86,7 +86,9 @@ int create(store::Repository& repo, const KeysArgs& a) {
             continue;  // id clash
         if (!r) return fail(r.error());
         const auto secret = jobs::new_webhook_secret();
-        if (auto s = repo.set_webhook_secret(k.id, secret, k.created_us); !s) return fail(s.error());
+        if (auto s = repo.set_webhook_secret(k.id, secret, k.created_us); !s) {
+            return fail(s.error());
+        }
         if (a.json) {
             auto o = key_json(k);
             o["key"] = made.text;
@@ -110,7 +112,8 @@ int rotate_webhook_secret(store::Repository& repo, const KeysArgs& a) {
     const auto secret = jobs::new_webhook_secret();
     if (auto s = repo.set_webhook_secret(a.id, secret, store::now_us()); !s) return fail(s.error());
     if (a.json) {
-        std::printf("%s\n", json::serialize(json::object{{"id", a.id}, {"webhook_secret", secret}}).c_str());
+        const json::object o{{"id", a.id}, {"webhook_secret", secret}};
+        std::printf("%s\n", json::serialize(o).c_str());
     } else {
         std::printf("webhook_secret: %s\n", secret.c_str());
     }

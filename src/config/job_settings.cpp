@@ -13,8 +13,7 @@ namespace {
 using Err = std::optional<std::string>;
 
 bool id_char(char ch) {
-    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' ||
-           ch == '.';
+    return std::isalnum(static_cast<unsigned char>(ch)) != 0 || ch == '-' || ch == '_' || ch == '.';
 }
 
 Setting replica_id() {

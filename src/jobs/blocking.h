@@ -13,8 +13,7 @@ namespace sbx::jobs {
 
 // `fn` must not throw (store calls return results). A cancelled awaiter still waits for it.
 template <class F>
-boost::asio::awaitable<std::invoke_result_t<F&>> on_pool(boost::asio::any_io_executor pool,
-                                                         F fn) {
+boost::asio::awaitable<std::invoke_result_t<F&>> on_pool(boost::asio::any_io_executor pool, F fn) {
     using R = std::invoke_result_t<F&>;
     co_return co_await boost::asio::co_spawn(
         pool, [f = std::move(fn)]() mutable -> boost::asio::awaitable<R> { co_return f(); },

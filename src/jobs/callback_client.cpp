@@ -38,8 +38,8 @@ bhttp::request<bhttp::string_body> make_request(const CallbackTarget& t, std::st
 }
 
 template <class Stream>
-asio::awaitable<DeliveryResult> send_and_read_status(Stream& stream,
-                                         const bhttp::request<bhttp::string_body>& req) {
+asio::awaitable<DeliveryResult> send_and_read_status(
+    Stream& stream, const bhttp::request<bhttp::string_body>& req) {
     auto [wec, written] = co_await bhttp::async_write(stream, req, kTuple);
     if (wec) co_return DeliveryResult{std::nullopt, "send: " + wec.message(), false};
     beast::flat_buffer buf;
@@ -62,9 +62,9 @@ asio::awaitable<DeliveryResult> CallbackClient::post(const CallbackTarget& t, st
                                                      std::string signature, std::string job_id) {
     auto ex = co_await asio::this_coro::executor;
     tcp::resolver resolver(ex);
-    auto [ec, found] =
-        co_await resolver.async_resolve(t.host, std::to_string(t.port), kTuple);
-    if (ec) co_return DeliveryResult{std::nullopt, "resolve " + t.host + ": " + ec.message(), false};
+    auto [ec, found] = co_await resolver.async_resolve(t.host, std::to_string(t.port), kTuple);
+    if (ec)
+        co_return DeliveryResult{std::nullopt, "resolve " + t.host + ": " + ec.message(), false};
     std::vector<tcp::endpoint> permitted;
     std::string refused;
     for (const auto& entry : found) {

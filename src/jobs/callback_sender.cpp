@@ -25,8 +25,8 @@ CallbackVerdict judge_delivery(const DeliveryResult& r, std::int64_t tries_done)
     if (r.status && *r.status >= 200 && *r.status < 300) {
         return {store::CallbackState::delivered, std::nullopt};
     }
-    const bool retryable = r.status ? (*r.status >= 500 || *r.status == 408 || *r.status == 429)
-                                    : !r.permanent;
+    const bool retryable =
+        r.status ? (*r.status >= 500 || *r.status == 408 || *r.status == 429) : !r.permanent;
     std::string error = r.status ? "receiver answered " + std::to_string(*r.status) : r.error;
     if (retryable && tries_done < kMaxCallbackTries) return {store::CallbackState::pending, error};
     if (retryable) error += " (gave up after " + std::to_string(tries_done) + " tries)";
@@ -58,15 +58,15 @@ asio::awaitable<void> CallbackSender::loop() {
     // A lease outlasts one delivery: a replica that dies mid-delivery leaves it to another.
     const auto lease_us =
         std::chrono::duration_cast<std::chrono::microseconds>(ctx_.cfg.callback_timeout * 2)
-            .count() + 5'000'000;
+            .count() +
+        5'000'000;
     while (!stopping_.load()) {
         const unsigned busy = in_flight_.load();
         const std::size_t free = busy < kCallbacksAtOnce ? kCallbacksAtOnce - busy : 0;
         std::size_t got = 0;
         if (free > 0) {
             auto leased = co_await on_pool(ctx_.blocking, [this, free, lease_us] {
-                return ctx_.repository.lease_callbacks(ctx_.owner, free, lease_us,
-                                                       store::now_us());
+                return ctx_.repository.lease_callbacks(ctx_.owner, free, lease_us, store::now_us());
             });
             if (!leased) log::warn("cannot lease callbacks", {{"error", leased.error().render()}});
             for (auto& job : leased ? *leased : std::vector<store::JobRecord>{}) {
@@ -74,7 +74,8 @@ asio::awaitable<void> CallbackSender::loop() {
                 in_flight_.fetch_add(1);
                 asio::co_spawn(asio::make_strand(ctx_.io), deliver(std::move(job)),
                                [](const std::exception_ptr& e) {
-                                   if (e) log::error("callback failed", {{"error", log::describe(e)}});
+                                   if (e)
+                                       log::error("callback failed", {{"error", log::describe(e)}});
                                });
             }
         }
@@ -113,14 +114,17 @@ asio::awaitable<void> CallbackSender::deliver(store::JobRecord job) {
     const auto now = store::now_us();
     std::optional<store::TimeUs> retry;
     if (verdict.state == store::CallbackState::pending) {
-        retry = now + std::chrono::duration_cast<std::chrono::microseconds>(callback_backoff(tries))
-                          .count();
+        retry =
+            now +
+            std::chrono::duration_cast<std::chrono::microseconds>(callback_backoff(tries)).count();
     }
     auto recorded = co_await on_pool(ctx_.blocking, [&] {
         return ctx_.repository.record_callback(job.id, ctx_.owner, verdict.state, retry,
                                                verdict.error, now);
     });
-    if (!recorded) log::warn("callback outcome not stored", {{"job", job.id}, {"error", recorded.error().render()}});
+    if (!recorded)
+        log::warn("callback outcome not stored",
+                  {{"job", job.id}, {"error", recorded.error().render()}});
     log::info("callback", {{"job", job.id},
                            {"try", tries},
                            {"state", std::string(to_string(verdict.state))},

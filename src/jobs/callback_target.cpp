@@ -59,9 +59,8 @@ std::vector<asio::ip::address> host_addresses() {
 
 std::optional<CallbackTarget> parse_callback_url(std::string_view url, std::string* reason) {
     if (url.size() > kMaxCallbackUrlBytes) return fail(reason, "URL too long");
-    if (std::any_of(url.begin(), url.end(), [](char c) {
-            return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
-        })) {
+    if (std::any_of(url.begin(), url.end(),
+                    [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; })) {
         return fail(reason, "URL contains spaces or control characters");
     }
     CallbackTarget t;

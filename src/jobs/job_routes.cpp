@@ -34,9 +34,11 @@ Response store_down(const store::StoreError& e, const RequestContext& ctx) {
     return res;
 }
 
-std::vector<store::JobRecord> records_of(const Submission& s, const std::optional<std::string>& key) {
+std::vector<store::JobRecord> records_of(const Submission& s,
+                                         const std::optional<std::string>& key) {
     const auto now = store::now_us();
-    const std::optional<std::string> batch = s.batch ? std::optional(new_job_id("b")) : std::nullopt;
+    const std::optional<std::string> batch =
+        s.batch ? std::optional(new_job_id("b")) : std::nullopt;
     std::vector<store::JobRecord> jobs;
     jobs.reserve(s.bodies.size());
     for (std::size_t i = 0; i < s.bodies.size(); ++i) {
@@ -134,9 +136,8 @@ void add_job_routes(http::Router& router, JobsContext& ctx, std::function<void()
                [&ctx, submitted = std::move(submitted)](RequestContext& rc, Request req) {
                    return submit(ctx, submitted, rc, std::move(req));
                });
-    router.add(bhttp::verb::get, "/jobs/{id}", [&ctx](RequestContext& rc, Request req) {
-        return status(ctx, rc, std::move(req));
-    });
+    router.add(bhttp::verb::get, "/jobs/{id}",
+               [&ctx](RequestContext& rc, Request req) { return status(ctx, rc, std::move(req)); });
 }
 
 }  // namespace sbx::jobs

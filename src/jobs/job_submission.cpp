@@ -35,12 +35,12 @@ std::optional<FieldError> batch_shape_error(const json::value& batch, const conf
                      json::object{{"field_type", "List"}, {"min_length", 1}, {"actual_length", 0}});
     }
     if (n > cfg.jobs_max_batch) {
-        return entry(loc, batch, "too_long",
-                     "List should have at most " + std::to_string(cfg.jobs_max_batch) +
-                         " items after validation, not " + std::to_string(n),
-                     json::object{{"field_type", "List"},
-                                  {"max_length", cfg.jobs_max_batch},
-                                  {"actual_length", n}});
+        return entry(
+            loc, batch, "too_long",
+            "List should have at most " + std::to_string(cfg.jobs_max_batch) +
+                " items after validation, not " + std::to_string(n),
+            json::object{
+                {"field_type", "List"}, {"max_length", cfg.jobs_max_batch}, {"actual_length", n}});
     }
     return std::nullopt;
 }
@@ -55,7 +55,8 @@ std::optional<FieldError> callback_error(const json::value* url, const AddressPo
         boost::system::error_code ec;
         auto ip = boost::asio::ip::make_address(target->host, ec);
         if (!ec) {
-            if (auto why = policy.refusal(ip, target->port)) reason = "callback address refused: " + *why;
+            if (auto why = policy.refusal(ip, target->port))
+                reason = "callback address refused: " + *why;
         }
     }
     if (reason.empty()) return std::nullopt;

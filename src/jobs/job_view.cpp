@@ -14,8 +14,8 @@ namespace {
 
 json::value time_of(std::optional<store::TimeUs> us) {
     if (!us) return nullptr;
-    return json::string(api::utc_timestamp(
-        std::chrono::system_clock::time_point(std::chrono::microseconds(*us))));
+    return json::string(
+        api::utc_timestamp(std::chrono::system_clock::time_point(std::chrono::microseconds(*us))));
 }
 
 // The stored result as an object (empty when there is none or it is not JSON).

@@ -13,7 +13,8 @@ namespace sbx::jobs {
 
 // The stored result of a finished job (JSON text in the jobs row): when its last attempt
 // started, and the /execute-shaped response (done) or why it failed (failed).
-[[nodiscard]] std::string done_result(store::TimeUs started_us, const boost::json::object& response);
+[[nodiscard]] std::string done_result(store::TimeUs started_us,
+                                      const boost::json::object& response);
 [[nodiscard]] std::string failed_result(std::optional<store::TimeUs> started_us,
                                         const std::string& error);
 

@@ -78,7 +78,8 @@ asio::awaitable<void> JobWorker::loop() {
                     in_flight_.fetch_add(1);
                     asio::co_spawn(asio::make_strand(ctx_.io), run_job(std::move(job)),
                                    [](const std::exception_ptr& e) {
-                                       if (e) log::error("job failed", {{"error", log::describe(e)}});
+                                       if (e)
+                                           log::error("job failed", {{"error", log::describe(e)}});
                                    });
                 }
             }
@@ -102,9 +103,10 @@ asio::awaitable<void> JobWorker::run_job(store::JobRecord job) {
     using asio::experimental::awaitable_operators::operator||;
     Ending end;
     if (job.attempts > static_cast<std::int64_t>(ctx_.cfg.jobs_max_attempts)) {
-        end = Ending{failed_result(std::nullopt, "gave up after " + std::to_string(job.attempts - 1) +
-                                                     " attempts: the replica running it stopped each time"),
-                     true};
+        end = Ending{
+            failed_result(std::nullopt, "gave up after " + std::to_string(job.attempts - 1) +
+                                            " attempts: the replica running it stopped each time"),
+            true};
     } else {
         auto first = co_await (execute(job) || keep_lease(job.id));
         end = first.index() == 0 ? std::get<0>(std::move(first)) : Ending{{}, false, true};
@@ -112,9 +114,9 @@ asio::awaitable<void> JobWorker::run_job(store::JobRecord job) {
     const bool gave_back = end.give_back;
     auto stored = co_await on_pool(ctx_.blocking, [&]() -> store::Result<bool> {
         if (gave_back) return ctx_.repository.release_job(job.id, ctx_.owner, store::now_us());
-        return ctx_.repository.finish_job(job.id, ctx_.owner,
-                                          end.failed ? store::JobState::failed : store::JobState::done,
-                                          end.result, store::now_us());
+        return ctx_.repository.finish_job(
+            job.id, ctx_.owner, end.failed ? store::JobState::failed : store::JobState::done,
+            end.result, store::now_us());
     });
     if (!stored) {
         log::warn("job result not stored", {{"job", job.id}, {"error", stored.error().render()}});
@@ -168,7 +170,8 @@ asio::awaitable<void> JobWorker::keep_lease(std::string id) {
             log::warn("job lease lost while running: run stopped", {{"job", id}});
             co_return;
         }
-        if (!renewed) log::warn("job lease not renewed", {{"job", id}, {"error", renewed.error().render()}});
+        if (!renewed)
+            log::warn("job lease not renewed", {{"job", id}, {"error", renewed.error().render()}});
     }
 }
 

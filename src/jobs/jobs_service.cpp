@@ -21,10 +21,9 @@ std::unique_ptr<JobsService> JobsService::create(boost::asio::io_context& io,
     if (!policy) return nullptr;
     s->policy_ = std::make_unique<AddressPolicy>(std::move(*policy));
     const std::string owner = cfg.effective_replica_id() + "/" + new_job_id("");
-    s->ctx_ = std::unique_ptr<JobsContext>(new JobsContext{cfg, *s->store_.repository, engine,
-                                                           io.get_executor(),
-                                                           s->blocking_.get_executor(),
-                                                           *s->policy_, owner});
+    s->ctx_ = std::unique_ptr<JobsContext>(
+        new JobsContext{cfg, *s->store_.repository, engine, io.get_executor(),
+                        s->blocking_.get_executor(), *s->policy_, owner});
     s->worker_ = std::make_unique<JobWorker>(*s->ctx_);
     s->sender_ = std::make_unique<CallbackSender>(*s->ctx_);
     log::info("jobs", {{"owner", owner},
@@ -58,9 +57,7 @@ void JobsService::start() {
     retention_->start(std::chrono::seconds(30));
 }
 
-void JobsService::drain() {
-    worker_->drain();
-}
+void JobsService::drain() { worker_->drain(); }
 
 void JobsService::stop() {
     worker_->abandon();

@@ -30,8 +30,9 @@ TEST(CallbackUrl, SplitsHttpAndHttpsUrls) {
 }
 
 TEST(CallbackUrl, RefusesWhatIsNotAPlainHttpUrl) {
-    for (const char* bad : {"ftp://x/", "http://", "http://u:p@x/", "http://x:0/", "http://x:99999/",
-                            "http://x/#f", "http://x/a b", "example.com", "file:///etc/passwd"}) {
+    for (const char* bad :
+         {"ftp://x/", "http://", "http://u:p@x/", "http://x:0/", "http://x:99999/", "http://x/#f",
+          "http://x/a b", "example.com", "file:///etc/passwd"}) {
         std::string why;
         EXPECT_FALSE(parse_callback_url(bad, &why)) << bad;
         EXPECT_FALSE(why.empty()) << bad;

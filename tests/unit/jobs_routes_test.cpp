@@ -19,7 +19,9 @@ namespace bhttp = boost::beast::http;
 
 class NoRuns : public pool::RunService {
    public:
-    asio::awaitable<pool::RunReply> run(sandbox::RunRequest) override { co_return pool::RunReply{}; }
+    asio::awaitable<pool::RunReply> run(sandbox::RunRequest) override {
+        co_return pool::RunReply{};
+    }
     pool::HealthReport health() const override { return {}; }
 };
 
@@ -41,8 +43,8 @@ class JobRoutes : public ::testing::Test {
         std::filesystem::remove_all(dir_);
     }
 
-    http::Response call(bhttp::verb method, const std::string& target, std::optional<std::string> key,
-                        std::string body = {}) {
+    http::Response call(bhttp::verb method, const std::string& target,
+                        std::optional<std::string> key, std::string body = {}) {
         http::Request req{method, target, 11};
         req.body() = std::move(body);
         req.prepare_payload();
@@ -89,7 +91,8 @@ TEST_F(JobRoutes, ASubmittedJobIsStoredQueuedForItsKeyOnly) {
 }
 
 TEST_F(JobRoutes, ABatchIsVisibleOnlyToItsKeyAndJobsWithoutKeyOnlyWithout) {
-    auto res = call(bhttp::verb::post, "/jobs", std::nullopt, R"j({"batch":[{"code":"1"},{"code":"2"}]})j");
+    auto res = call(bhttp::verb::post, "/jobs", std::nullopt,
+                    R"j({"batch":[{"code":"1"},{"code":"2"}]})j");
     ASSERT_EQ(res.result_int(), 202u) << res.body();
     const auto body = boost::json::parse(res.body());
     const std::string batch(body.at("job_id").as_string());
