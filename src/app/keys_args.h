@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/key_fields.h"
 #include "store/types.h"
 
 namespace sbx::app {
@@ -24,8 +25,8 @@ struct KeysArgs {
 // args: what follows "keys". Validates ranges (rate, counts) and the name.
 KeysArgs parse_keys_args(const std::vector<std::string>& args);
 
-// The key a create makes from the fields given (the others take the defaults in keys --help).
-store::KeyLimits limits_for_create(const store::KeyUpdate& fields);
+// The key a create makes from the fields given (auth::limits_for_create).
+using auth::limits_for_create;
 
 extern const char* const kKeysUsage;
 

@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "app/keys_args.h"
 #include "app/log_setup.h"
+#include "auth/key_fields.h"
 #include "auth/key_format.h"
 #include "config/load.h"
 #include "config/parse.h"
@@ -16,45 +17,10 @@ namespace sbx::app {
 namespace {
 
 namespace json = boost::json;
-
-std::string iso_time(store::TimeUs us) {
-    std::time_t secs = static_cast<std::time_t>(us / 1'000'000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-std::string network_text(const std::optional<bool>& n) {
-    return !n ? "default" : *n ? "yes" : "no";
-}
-
-json::object key_json(const store::KeyRecord& k) {
-    const auto& l = k.limits;
-    json::object o{{"id", k.id},
-                   {"name", k.name},
-                   {"role", store::to_string(k.role)},
-                   {"rate_per_second", l.rate_per_s},
-                   {"burst", l.burst},
-                   {"concurrency", l.concurrency},
-                   {"sessions", l.sessions},
-                   {"cpu_seconds_per_day", l.cpu_seconds_per_day},
-                   {"network", network_text(l.network)},
-                   {"created", iso_time(k.created_us)},
-                   {"revoked", k.revoked_us ? json::value(iso_time(*k.revoked_us)) : nullptr}};
-    if (l.caps) {
-        json::object caps;
-        if (l.caps->memory_mb) caps["memory_mb"] = *l.caps->memory_mb;
-        if (l.caps->cpu_seconds) caps["cpu_seconds"] = *l.caps->cpu_seconds;
-        if (l.caps->processes) caps["processes"] = *l.caps->processes;
-        if (l.caps->output_bytes) caps["output_bytes"] = *l.caps->output_bytes;
-        if (l.caps->workdir_mb) caps["workdir_mb"] = *l.caps->workdir_mb;
-        if (l.caps->timeout_s) caps["timeout_s"] = *l.caps->timeout_s;
-        o["caps"] = std::move(caps);
-    }
-    return o;
-}
+using auth::iso_time;
+using auth::key_json;
+using auth::limits_for_create;
+using auth::network_text;
 
 void print_key(const store::KeyRecord& k) {
     const auto& l = k.limits;

@@ -97,7 +97,7 @@ int run_command(const std::vector<std::string>& args) {
     pool::Engine engine(io.get_executor(), cfg, services->quotas, *services->launcher, *services->groups, services->layers,
                         services->networks());
     sandbox::RunRequest request{"cli", std::move(*code), std::chrono::seconds(ra.timeout.value_or(cfg.sandbox_timeout_s)),
-                                std::move(ra.files), std::nullopt};
+                                std::move(ra.files), std::nullopt, {}, 0};
     auto fut = asio::co_spawn(io, engine.run(std::move(request)), asio::use_future);
     io.run();
     auto reply = fut.get();

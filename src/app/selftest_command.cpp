@@ -23,7 +23,7 @@ bool trial_run(const config::Config& base, Services& services) {
     pool::Engine engine(io.get_executor(), cfg, services.quotas, *services.launcher, *services.groups, services.layers,
                         services.networks());
     sandbox::RunRequest request{"selftest", "import os\nprint(os.getuid(), os.getcwd())",
-                                std::chrono::seconds(30), {}, std::nullopt};
+                                std::chrono::seconds(30), {}, std::nullopt, {}, 0};
     auto fut = asio::co_spawn(io, engine.run(std::move(request)), asio::use_future);
     io.run();
     const auto reply = fut.get();

@@ -14,6 +14,7 @@
 #include "app/commands.h"
 #include "app/fd_limit.h"
 #include "app/services.h"
+#include "app/store_services.h"
 #include "http/server.h"
 #include "jobs/jobs_service.h"
 #include "log/log.h"
@@ -94,6 +95,18 @@ void raise_fd_limit(const config::Config& cfg) {
     }
 }
 
+// At shutdown, history still queued is written for at most this long (then dropped, counted).
+constexpr std::chrono::milliseconds kHistoryFlushDeadline{3000};
+
+// The jobs subsystem on the server's store (keys, history and jobs in one database).
+std::unique_ptr<jobs::JobsService> start_jobs(asio::io_context& io, const config::Config& cfg,
+                                              pool::Engine& engine, StoreServices& backing) {
+    std::string error;
+    auto jobs = jobs::JobsService::create(io, cfg, engine, *backing.store.repository, &error);
+    if (!jobs) log::error("start-up failed", {{"error", error}});
+    return jobs;
+}
+
 void log_spawn_failure(const char* what, const std::exception_ptr& e) {
     if (e) log::error(what, {{"error", log::describe(e)}});
 }
@@ -114,6 +127,12 @@ int serve_command(const config::Config& cfg) {
         }
     }
     raise_fd_limit(cfg);
+    auto stored = start_store_services(cfg);
+    if (!stored) {
+        log::error("start-up failed: cannot open the store", {{"error", stored.error().render()}});
+        return 1;
+    }
+    auto& backing = **stored;
     // One malloc arena for every thread (unless MALLOC_ARENA_MAX says otherwise): per-thread
     // arenas keep fragments of a busy period mapped that malloc_trim cannot return, so RSS
     // stayed ~20% above its start after a soak; one arena comes back to within 1% (bench/soak).
@@ -122,13 +141,10 @@ int serve_command(const config::Config& cfg) {
     asio::io_context io(static_cast<int>(cfg.http_threads));
     pool::Engine engine(io.get_executor(), cfg, services->quotas, *services->launcher, *services->groups, services->layers,
                         services->networks());
-    std::string jobs_error;
-    auto jobs = jobs::JobsService::create(io, cfg, engine, &jobs_error);
-    if (!jobs) {
-        log::error("start-up failed", {{"error", jobs_error}});
-        return 1;
-    }
-    http::Server server(io, cfg, api::make_handler(engine, cfg, [&jobs](http::Router& r) {
+    backing.watch(engine);
+    auto jobs = start_jobs(io, cfg, engine, backing);
+    if (!jobs) return 1;
+    http::Server server(io, cfg, api::make_handler(engine, cfg, backing.backends(), [&jobs](http::Router& r) {
                             jobs->add_routes(r);
                         }));
     auto port = server.start();
@@ -146,6 +162,7 @@ int serve_command(const config::Config& cfg) {
     for (unsigned i = 1; i < cfg.http_threads; ++i) threads.emplace_back([&io] { io.run(); });
     io.run();
     threads.clear();
+    backing.stop(kHistoryFlushDeadline);
     log::info("stopped");
     return 0;
 }

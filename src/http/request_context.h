@@ -3,6 +3,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <any>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -17,7 +18,10 @@ namespace sbx::http {
 struct Identity {
     std::string key_id;  // the API key's id, never the key itself
     std::string name;    // who holds it
-    std::string role;    // what it may do ("admin", "user", ...)
+    std::string role;    // what it may do ("admin", "user", ...); "anonymous" without a key
+    // The auth layer's whole record of the caller (api::caller() reads it as auth::Identity,
+    // with its limits); opaque to the HTTP layer.
+    std::any principal;
 };
 
 // key=value pairs a handler adds to its request's one log line (verdict, run id, ...), in the
@@ -48,6 +52,9 @@ struct RequestContext {
     PathParams params;  // its parameters, percent-decoded
     std::optional<Identity> identity;  // the caller, once authenticated
     LogFields log;                     // fields for the request's log line
+    // False: no request line for this request (the handler summarises a flood of refusals,
+    // e.g. invalid API keys, in lines of its own).
+    bool log_line = true;
 
     // The value of path parameter `name`; empty when the route has none of that name.
     [[nodiscard]] std::string_view param(std::string_view name) const noexcept;

@@ -144,6 +144,7 @@ asio::awaitable<bool> Session::take_over(RequestContext& ctx, const RequestLine&
 
 void Session::log_request(const RequestContext& ctx, const RequestLine& line, unsigned status,
                           std::initializer_list<log::Field> extra) const {
+    if (!ctx.log_line) return;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - ctx.start);
     std::vector<log::Field> fields;

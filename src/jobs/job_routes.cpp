@@ -21,8 +21,10 @@ using http::RequestContext;
 using http::Response;
 namespace {
 
+// The caller's API key id; nullopt without a key (the auth layer names anonymous callers with
+// an empty key id).
 std::optional<std::string> caller_key(const RequestContext& ctx) {
-    if (ctx.identity) return ctx.identity->key_id;
+    if (ctx.identity && !ctx.identity->key_id.empty()) return ctx.identity->key_id;
     return std::nullopt;
 }
 

@@ -9,20 +9,16 @@ namespace sbx::jobs {
 
 std::unique_ptr<JobsService> JobsService::create(boost::asio::io_context& io,
                                                  const config::Config& cfg,
-                                                 pool::RunService& engine, std::string* error) {
+                                                 pool::RunService& engine,
+                                                 store::Repository& repository,
+                                                 std::string* error) {
     std::unique_ptr<JobsService> s(new JobsService());
-    auto opened = store::open_store({cfg.state_dir, cfg.database_url, cfg.database_connections});
-    if (!opened) {
-        *error = "job store: " + opened.error().render();
-        return nullptr;
-    }
-    s->store_ = std::move(*opened);
     auto policy = AddressPolicy::from_config(cfg.network_allow, error);
     if (!policy) return nullptr;
     s->policy_ = std::make_unique<AddressPolicy>(std::move(*policy));
     const std::string owner = cfg.effective_replica_id() + "/" + new_job_id("");
     s->ctx_ = std::unique_ptr<JobsContext>(
-        new JobsContext{cfg, *s->store_.repository, engine, io.get_executor(),
+        new JobsContext{cfg, repository, engine, io.get_executor(),
                         s->blocking_.get_executor(), *s->policy_, owner});
     s->worker_ = std::make_unique<JobWorker>(*s->ctx_);
     s->sender_ = std::make_unique<CallbackSender>(*s->ctx_);

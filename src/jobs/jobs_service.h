@@ -9,18 +9,18 @@
 #include "http/router.h"
 #include "jobs/callback_sender.h"
 #include "jobs/job_worker.h"
-#include "store/open.h"
 #include "store/periodic.h"
 
 namespace sbx::jobs {
 
 class JobsService {
    public:
-    // Opens the store (DATABASE_URL, else SQLite in STATE_DIR) and checks NETWORK_ALLOW.
-    // Errors are rendered for the operator; the server does not start without its store.
+    // Jobs on `repository` (the server's store: DATABASE_URL, else SQLite in STATE_DIR; it
+    // outlives this). Checks NETWORK_ALLOW: errors are rendered for the operator.
     [[nodiscard]] static std::unique_ptr<JobsService> create(boost::asio::io_context& io,
                                                              const config::Config& cfg,
                                                              pool::RunService& engine,
+                                                             store::Repository& repository,
                                                              std::string* error);
     ~JobsService();
     JobsService(const JobsService&) = delete;
@@ -39,8 +39,9 @@ class JobsService {
    private:
     JobsService() = default;
 
-    store::Store store_;
     std::unique_ptr<AddressPolicy> policy_;
+    // The jobs' own blocking pool (store calls): joined by the destructor, so that no call of
+    // theirs outlives the objects it refers to.
     boost::asio::thread_pool blocking_{2};
     std::unique_ptr<JobsContext> ctx_;
     std::unique_ptr<JobWorker> worker_;

@@ -25,6 +25,16 @@ bool names_module(std::string_view line, std::string_view mod) {
     return false;
 }
 
+Rejection rejection_of(auth::FairRefusal r) {
+    switch (r) {
+        case auth::FairRefusal::subject_limit: return Rejection::subject_limit;
+        case auth::FairRefusal::queue_full: return Rejection::queue_full;
+        case auth::FairRefusal::queue_timeout: return Rejection::queue_timeout;
+        case auth::FairRefusal::shutting_down: return Rejection::shutting_down;
+    }
+    return Rejection::unavailable;
+}
+
 }  // namespace
 
 ZygoteKind choose_zygote(std::string_view code, const std::vector<std::string>& preload) {
@@ -83,12 +93,15 @@ void Engine::stop() {
 
 asio::awaitable<RunReply> Engine::run(RunRequest request) {
     RunReply reply;
-    auto admitted = co_await admission_.acquire();
-    if (admitted.rejected) {
-        reply.rejected = admitted.rejected;
+    const auto queued_at = std::chrono::steady_clock::now();
+    auto admitted = co_await admission_.acquire(request.subject, request.concurrency);
+    if (admitted.refused) {
+        reply.rejected = rejection_of(*admitted.refused);
+        if (*admitted.refused == auth::FairRefusal::subject_limit) reply.limit = admitted.decision;
         co_return reply;
     }
     const auto t0 = std::chrono::steady_clock::now();
+    reply.queue_wait = std::chrono::duration_cast<std::chrono::microseconds>(t0 - queued_at);
     reply.outcome = co_await run_admitted(request);
     const auto& o = reply.outcome;
     if (o.failure && o.failure->step == sys::Step::uid_pool) {  // capacity, not a run's failure
@@ -129,9 +142,10 @@ HealthReport Engine::health() const {
     h.run_mode = std::string(config::to_string(cfg_.run_mode));
     h.running = admission_.running();
     h.queued = admission_.queued();
-    h.capacity = admission_.capacity();
-    h.queue_capacity = admission_.queue_capacity();
+    h.capacity = cfg_.effective_max_concurrent_runs();
+    h.queue_capacity = cfg_.max_queued_runs;
     h.prepared = runs_.stocked();
+    h.zygote_restarts = zygotes_.restarts();
     if (cfg_.run_mode == config::RunMode::zygote && zygotes_.ready_count() == 0) {
         h.reasons.emplace_back("no zygote ready (runs start cold)");
     }

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "config/config.h"
-#include "pool/admission.h"
+#include "auth/fair_admission.h"
 #include "pool/run_driver.h"
 #include "pool/run_factory.h"
 #include "pool/run_group.h"
@@ -42,7 +42,7 @@ private:
     const config::Config& cfg_;
     RunGroupFactory& groups_;
     std::vector<LayerStatus> layers_;
-    Admission admission_;
+    auth::FairAdmission admission_;  // round-robin among subjects (keys, client addresses)
     ZygotePool zygotes_;
     DriverSettings driver_;
     RunFactory runs_;

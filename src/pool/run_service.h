@@ -2,12 +2,14 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "auth/limit_decision.h"
 #include "sandbox/run_types.h"
 
 namespace sbx::pool {
@@ -19,11 +21,15 @@ enum class Rejection : std::uint8_t {
     shutting_down,  // SIGTERM received
     unavailable,    // isolation missing and degraded mode not allowed
     no_run_uid,     // every run uid (SANDBOX_UIDS) is held by a prepared or running run
+    subject_limit,  // the subject's own concurrency limit (RunReply::limit has the details)
 };
 
 struct RunReply {
     std::optional<Rejection> rejected;  // set: outcome is empty
     sandbox::RunOutcome outcome;
+    std::chrono::microseconds queue_wait{0};  // time spent waiting for a run slot
+    // subject_limit: the 429's detail and its Retry-After / RateLimit-* values.
+    std::optional<auth::LimitDecision> limit;
 };
 
 struct LayerStatus {
@@ -42,6 +48,7 @@ struct HealthReport {
     unsigned prepared = 0;  // sandboxes set up ahead of requests (PREFORK_RUNS per zygote kind)
     std::string python_version;                    // "3.11.2"
     std::map<std::string, std::string> packages;   // importable package -> version
+    std::map<std::string, std::uint64_t> zygote_restarts;  // kind -> zygotes replaced since start
 };
 
 class RunService {

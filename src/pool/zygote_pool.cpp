@@ -72,11 +72,17 @@ asio::awaitable<void> ZygotePool::keep_alive(std::size_t index) {
             std::lock_guard lock(mu_);
             slots_[index].zygote.reset();
             if (stopped_) co_return;
+            ++restarts_[std::string(to_string(spec.kind))];
             log::warn("zygote died; replacing it", {{"kind", to_string(spec.kind)}});
         }
         asio::steady_timer pause(ex_, opts_.respawn_delay);
         co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+}
+
+std::map<std::string, std::uint64_t> ZygotePool::restarts() const {
+    std::lock_guard lock(mu_);
+    return restarts_;
 }
 
 asio::awaitable<void> ZygotePool::start() {

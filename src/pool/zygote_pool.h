@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <memory>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -36,6 +37,8 @@ public:
 
     [[nodiscard]] unsigned ready_count() const;
     [[nodiscard]] std::optional<ZygoteInfo> any_info() const;
+    // Zygotes replaced after they died, by kind ("lean", "full"), since start (for metrics).
+    [[nodiscard]] std::map<std::string, std::uint64_t> restarts() const;
 
 private:
     struct Slot {
@@ -53,6 +56,7 @@ private:
     std::vector<Slot> slots_;
     std::size_t next_ = 0;
     bool stopped_ = false;
+    std::map<std::string, std::uint64_t> restarts_;
 };
 
 }  // namespace sbx::pool

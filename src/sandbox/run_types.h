@@ -22,6 +22,11 @@ struct RunRequest {
     std::chrono::seconds timeout{30};
     std::vector<InputFile> files;
     std::optional<bool> network;  // per-request network flag (issue 6); nullopt = server default
+    // Who the run is admitted for (fair admission: a free slot goes round-robin among
+    // subjects): "key:<id>" or "ip:<address>"; empty = one anonymous subject. concurrency: the
+    // subject's limit of runs in flight (running + waiting), 0 = none.
+    std::string subject;
+    unsigned concurrency = 0;
 };
 
 // How a run ended. The first verdict that applies wins.

@@ -165,9 +165,10 @@ def server_with_base_settings():
     objects = kustomize_lite.render(TREES["base"])
     env = dict(os.environ, **env_of(objects))
     port = free_port()
-    env.update(HOST="127.0.0.1", PORT=str(port), CGROUP_PREFIX=CGROUP_PREFIX,
-               SANDBOX_UID_BASE=UID_BASE)
     cwd = tempfile.TemporaryDirectory(prefix="pysandbox-k8s-")  # no stray .env
+    # STATE_DIR: the pod's volume there, this test's temp dir here (nothing left on the host).
+    env.update(HOST="127.0.0.1", PORT=str(port), CGROUP_PREFIX=CGROUP_PREFIX,
+               SANDBOX_UID_BASE=UID_BASE, STATE_DIR=os.path.join(cwd.name, "state"))
     proc = subprocess.Popen([os.environ["PYSANDBOX_BIN"], "serve"], env=env, cwd=cwd.name,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

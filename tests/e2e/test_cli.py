@@ -7,8 +7,14 @@ import pytest
 BIN = os.environ.get("PYSANDBOX_BIN", "")
 
 
+# A uid block of its own: a server on this host with the default SANDBOX_UID_BASE would make
+# the CLI warn on stderr, which the tests compare byte for byte.
+ENV = dict(os.environ, SANDBOX_UID_BASE="3100000")
+
+
 def cli(*args, cwd):
-    return subprocess.run([BIN, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run([BIN, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env=ENV)
 
 
 @pytest.fixture

@@ -187,10 +187,16 @@ def _fd_targets(pid):
 
 
 def _foreign_fds(pid, fds):
-    """fds of the zygote or of other runs; G's pidfd of itself is its own (it may not have
-    closed it yet when the server has its `ready`)."""
+    """fds of the zygote or of other runs; G's pidfd of itself and its own network namespace
+    are its own (sent with `ready`: it may not have closed them yet when the server has it)."""
     foreign = []
+    try:
+        own_net = os.readlink("/proc/%d/ns/net" % pid)
+    except OSError:
+        own_net = None
     for fd, target in fds.items():
+        if target == own_net:
+            continue
         if "pidfd" in target:
             try:
                 with open("/proc/%d/fdinfo/%d" % (pid, fd)) as f:

@@ -148,9 +148,10 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
             ++operations;
         }
     }
-    // GET / /health /runtime /openapi.json /docs /ui /ui/assets/{name} /jobs/{id},
-    // POST /execute /jobs
-    EXPECT_EQ(operations, 10u);
+    // GET / /health /runtime /openapi.json /docs /ui /ui/assets/{name} /runs /runs/{id}
+    // /admin/keys /metrics /jobs/{id}, POST /execute /admin/keys /jobs, PATCH and DELETE
+    // /admin/keys/{id}
+    EXPECT_EQ(operations, 17u);
     // And the other way: every route (templated ones by their template) is documented.
     const auto& paths = doc.at("paths").as_object();
     for (const auto& [method, path] : router.routes()) {
@@ -250,6 +251,30 @@ TEST_F(Routes, ExecuteOk) {
     EXPECT_EQ(service.last.code, "print('hi')");
     EXPECT_EQ(service.last.timeout.count(), 5);
     EXPECT_EQ(service.last.request_id, "42");
+}
+
+TEST_F(Routes, ExecuteAddsARunIdAndTheKeyConcurrencyRefusal) {
+    service.reply.outcome.verdict = sandbox::Verdict::ok;
+    auto res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    auto body = boost::json::parse(res.body()).as_object();
+    EXPECT_EQ(body.at("run_id").as_string().size(), 26u);
+    EXPECT_EQ(std::prev(body.end())->key(), "run_id");  // added last: the original's order kept
+    service.reply.rejected = pool::Rejection::subject_limit;
+    service.reply.limit = auth::LimitDecision::refuse(auth::LimitKind::concurrency, 1, {2, 0, 1},
+                                                      "Concurrency limit exceeded: 2 runs at once");
+    res = call(bhttp::verb::post, "/execute", R"({"code":"x"})");
+    EXPECT_EQ(res.result_int(), 429u);
+    EXPECT_EQ(res["RateLimit-Limit"], "2");
+    EXPECT_EQ(res[bhttp::field::retry_after], "1");
+    EXPECT_EQ(res.body(), R"({"detail":"Concurrency limit exceeded: 2 runs at once"})");
+}
+
+TEST_F(Routes, StoreRoutesWithoutAStore) {
+    EXPECT_EQ(call(bhttp::verb::get, "/runs").result_int(), 503u);
+    EXPECT_EQ(call(bhttp::verb::get, "/runs/run_x").result_int(), 503u);
+    // Without keys nobody is an admin.
+    EXPECT_EQ(call(bhttp::verb::get, "/admin/keys").result_int(), 403u);
+    EXPECT_EQ(call(bhttp::verb::get, "/metrics").result_int(), 404u);  // no metrics registry
 }
 
 TEST_F(Routes, TheVerdictGoesToTheRequestLogLine) {

@@ -49,7 +49,10 @@ class JobRoutes : public ::testing::Test {
         req.body() = std::move(body);
         req.prepare_payload();
         http::RequestContext ctx;
-        if (key) ctx.identity = http::Identity{*key, "n", "user"};
+        http::Identity who;
+        who.key_id = key.value_or("");  // as the auth layer names anonymous callers
+        who.role = key ? "user" : "anonymous";
+        ctx.identity = std::move(who);
         std::optional<http::Response> out;
         asio::co_spawn(io_, router_.dispatch(ctx, std::move(req)),
                        [&](const std::exception_ptr& e, http::Reply r) {
