@@ -33,8 +33,9 @@ WEB_PKGS=(esbuild)
 TEST_PKGS=(python3-pytest bubblewrap iproute2 nftables wrk procps chromium chromium-driver
            python3-selenium)
 # Real servers the tests start themselves in temp dirs: PostgreSQL 15 (store tests on both
-# engines) and Prometheus (promtool check metrics, and a real scrape).
-SERVER_PKGS=(postgresql prometheus)
+# engines), Prometheus (promtool check metrics, and a real scrape) and HAProxy (the load
+# balancer in front of three replicas, tests/scaleout; config in deploy/haproxy).
+SERVER_PKGS=(postgresql prometheus haproxy)
 # Deployment tests (tests/deploy, issue 17): dpkg-shlibdeps (dpkg-dev) computes the package's
 # Depends, lintian checks it, systemd-analyze (systemd; not started) verifies the unit; podman
 # with runc (crun refuses cgroup v1 hybrid hosts) builds and runs the image, whose base is made
@@ -69,7 +70,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     # Debian starts these as system services on install; the tests run their own copies, so
     # the services this script brought in are switched off again (where systemd runs).
     if [ -d /run/systemd/system ]; then
-        for svc in postgresql prometheus; do
+        for svc in postgresql prometheus haproxy; do
             if [[ " ${missing[*]} " == *" $svc "* ]]; then
                 systemctl disable --now "$svc" >/dev/null 2>&1 || true
             fi

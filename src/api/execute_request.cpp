@@ -252,10 +252,6 @@ ApiResult<sandbox::RunRequest> to_run_request(ExecuteRequest request, const conf
     return run;
 }
 
-namespace {
-
-// Starlette parses JSON when there is no Content-Type or it is application/json or
-// application/*+json; any other type leaves the raw bytes, which fail model validation.
 bool is_json_content_type(std::string_view content_type) {
     if (content_type.empty()) return true;
     auto mime = content_type.substr(0, content_type.find(';'));
@@ -266,8 +262,6 @@ bool is_json_content_type(std::string_view content_type) {
     return boost::beast::iequals(sub, "json") ||
            (sub.size() >= 5 && boost::beast::iequals(sub.substr(sub.size() - 5), "+json"));
 }
-
-}  // namespace
 
 ApiResult<sandbox::RunRequest> parse_execute_body(std::string_view content_type,
                                                   std::string_view body, const config::Config& cfg,

@@ -36,6 +36,10 @@ struct ExecuteRequest {
                                                             const config::Config& cfg,
                                                             std::string request_id);
 
+// Starlette parses JSON when there is no Content-Type or it is application/json or
+// application/*+json; any other type leaves the raw bytes, which fail model validation.
+[[nodiscard]] bool is_json_content_type(std::string_view content_type);
+
 // Whole pipeline for a request body: content type (`content_type` as sent, may be empty),
 // JSON, model validation, service checks.
 [[nodiscard]] ApiResult<sandbox::RunRequest> parse_execute_body(std::string_view content_type,

@@ -48,6 +48,7 @@ json::object health_body(const pool::HealthReport& r, std::chrono::system_clock:
     }
     json::object body;
     body["status"] = r.healthy ? "healthy" : "degraded";
+    body["draining"] = r.draining;
     body["timestamp"] = utc_timestamp(now);
     body["reasons"] = std::move(reasons);
     body["layers"] = std::move(layers);

@@ -15,7 +15,7 @@ namespace sbx::api {
 // {"message":"SimplePySandbox API","version":SBX_VERSION,"docs":"/docs","health":"/health"}
 [[nodiscard]] boost::json::object root_body();
 
-// {"status":"healthy"|"degraded","timestamp",...,"reasons","layers","run_mode","runs","python"}
+// {"status":"healthy"|"degraded","draining","timestamp",...,"reasons","layers","run_mode","runs","python"}
 [[nodiscard]] boost::json::object health_body(const pool::HealthReport& report,
                                               std::chrono::system_clock::time_point now);
 

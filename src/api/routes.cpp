@@ -204,9 +204,12 @@ constexpr unsigned kBodyParserThreads = 2;
 
 // The API's router and the parser pool its /execute handler uses (destroyed after it).
 struct ApiRoutes {
-    ApiRoutes(pool::RunService& service, const config::Config& cfg, const Backends& b)
+    ApiRoutes(pool::RunService& service, const config::Config& cfg, const Backends& b,
+              const std::function<void(http::Router&)>& more_routes)
         : parser(kBodyParserThreads), backends(b),
-          router(make_routes(service, cfg, parser, backends)) {}
+          router(make_routes(service, cfg, parser, backends)) {
+        if (more_routes) more_routes(router);
+    }
 
     BodyParser parser;  // before router, which refers to it
     Backends backends;  // likewise
@@ -271,8 +274,9 @@ http::Handler with_cors(std::shared_ptr<const http::Router> router, const config
 }
 
 http::Handler make_handler(pool::RunService& service, const config::Config& cfg,
-                           const Backends& backends) {
-    auto routes = std::make_shared<const ApiRoutes>(service, cfg, backends);
+                           const Backends& backends,
+                           const std::function<void(http::Router&)>& more_routes) {
+    auto routes = std::make_shared<const ApiRoutes>(service, cfg, backends, more_routes);
     return with_cors(std::shared_ptr<const http::Router>(routes, &routes->router), cfg, backends);
 }
 

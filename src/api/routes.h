@@ -1,6 +1,7 @@
 // The API's route table and the request handler the HTTP server runs (CORS around the routes).
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "api/backends.h"
@@ -33,8 +34,10 @@ namespace sbx::api {
 [[nodiscard]] http::Handler with_cors(std::shared_ptr<const http::Router> router,
                                       const config::Config& cfg, const Backends& backends = {});
 
-// The API's routes (make_routes, with their own body parser pool) wrapped by with_cors.
-[[nodiscard]] http::Handler make_handler(pool::RunService& service, const config::Config& cfg,
-                                         const Backends& backends = {});
+// The API's routes (make_routes, with their own body parser pool) plus those `more_routes`
+// adds (other subsystems' routes: jobs), wrapped by with_cors (so authorized like the others).
+[[nodiscard]] http::Handler make_handler(
+    pool::RunService& service, const config::Config& cfg, const Backends& backends = {},
+    const std::function<void(http::Router&)>& more_routes = {});
 
 }  // namespace sbx::api

@@ -15,11 +15,13 @@ const char* const kKeysUsage =
     "       pysandbox keys list [--all] [--json]\n"
     "       pysandbox keys update ID [the options of create] [--cap none]\n"
     "       pysandbox keys revoke ID\n"
+    "       pysandbox keys webhook-secret ID   (a new secret signing the key's job callbacks)\n"
     "Defaults for create: --rate 10/s --burst 20 --concurrency 2 --sessions 4 --cpu-per-day 3600\n"
     "(0 = no limit for each). Caps (--cap): memory_mb, cpu_seconds, processes, output_bytes,\n"
     "workdir_mb, timeout_s: a key's requests may not ask for more. The store is the one the\n"
     "settings name (STATE_DIR, DATABASE_URL; as flags too: --state-dir, --database-url).\n"
-    "The key is printed once, at creation: only its SHA-256 hash is stored.\n";
+    "The key is printed once, at creation: only its SHA-256 hash is stored. Create also makes\n"
+    "the key's webhook secret (X-Signature of its job callbacks; docs/API.md, \"Callbacks\").\n";
 
 KeysArgs parse_keys_args(const std::vector<std::string>& args) {
     KeysArgs a;
@@ -27,15 +29,20 @@ KeysArgs parse_keys_args(const std::vector<std::string>& args) {
         a.error = std::move(message);
         return a;
     };
-    static const std::map<std::string_view, KeysAction> kActions = {{"create", KeysAction::create},
-                                                                    {"list", KeysAction::list},
-                                                                    {"update", KeysAction::update},
-                                                                    {"revoke", KeysAction::revoke}};
+    static const std::map<std::string_view, KeysAction> kActions = {
+        {"create", KeysAction::create},
+        {"list", KeysAction::list},
+        {"update", KeysAction::update},
+        {"revoke", KeysAction::revoke},
+        {"webhook-secret", KeysAction::webhook_secret}};
     auto act = args.empty() ? kActions.end() : kActions.find(args[0]);
-    if (act == kActions.end()) return fail("which keys action: create, list, update or revoke?");
+    if (act == kActions.end()) {
+        return fail("which keys action: create, list, update, revoke or webhook-secret?");
+    }
     a.action = act->second;
     std::size_t i = 1;
-    if (a.action == KeysAction::update || a.action == KeysAction::revoke) {
+    if (a.action == KeysAction::update || a.action == KeysAction::revoke ||
+        a.action == KeysAction::webhook_secret) {
         if (args.size() < 2 || args[1].starts_with("--")) return fail("which key id?");
         a.id = args[i++];
     }

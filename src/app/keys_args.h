@@ -10,11 +10,11 @@
 
 namespace sbx::app {
 
-enum class KeysAction : std::uint8_t { create, list, update, revoke };
+enum class KeysAction : std::uint8_t { create, list, update, revoke, webhook_secret };
 
 struct KeysArgs {
     KeysAction action = KeysAction::list;
-    std::string id;                         // update, revoke
+    std::string id;                         // update, revoke, webhook_secret
     store::KeyUpdate fields;                // create (defaults filled in), update
     bool all = false;                       // list: revoked keys too
     bool json = false;                      // machine-readable output

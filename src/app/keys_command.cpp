@@ -10,6 +10,7 @@
 #include "auth/key_format.h"
 #include "config/load.h"
 #include "config/parse.h"
+#include "jobs/signature.h"
 #include "store/open.h"
 
 namespace sbx::app {
@@ -50,17 +51,39 @@ int create(store::Repository& repo, const KeysArgs& a) {
         if (!r && r.error().code == store::StoreErrc::conflict && attempt < 3)
             continue;  // id clash
         if (!r) return fail(r.error());
+        const auto secret = jobs::new_webhook_secret();
+        if (auto s = repo.set_webhook_secret(k.id, secret, k.created_us); !s) {
+            return fail(s.error());
+        }
         if (a.json) {
             auto o = key_json(k);
             o["key"] = made.text;
+            o["webhook_secret"] = secret;
             std::printf("%s\n", json::serialize(o).c_str());
         } else {
-            std::printf("id: %s\nname: %s\nrole: %s\nkey: %s\n", k.id.c_str(), k.name.c_str(),
-                        std::string(store::to_string(k.role)).c_str(), made.text.c_str());
+            std::printf("id: %s\nname: %s\nrole: %s\nkey: %s\nwebhook_secret: %s\n", k.id.c_str(),
+                        k.name.c_str(), std::string(store::to_string(k.role)).c_str(),
+                        made.text.c_str(), secret.c_str());
             std::fprintf(stderr, "The key is shown this once; only its hash is stored.\n");
         }
         return 0;
     }
+}
+
+// A new webhook secret for an existing key (the old one stops working at once).
+int rotate_webhook_secret(store::Repository& repo, const KeysArgs& a) {
+    auto key = repo.get_key(a.id);
+    if (!key) return fail(key.error());
+    if (!*key) return fail(store::StoreError{store::StoreErrc::not_found, "no key " + a.id});
+    const auto secret = jobs::new_webhook_secret();
+    if (auto s = repo.set_webhook_secret(a.id, secret, store::now_us()); !s) return fail(s.error());
+    if (a.json) {
+        const json::object o{{"id", a.id}, {"webhook_secret", secret}};
+        std::printf("%s\n", json::serialize(o).c_str());
+    } else {
+        std::printf("webhook_secret: %s\n", secret.c_str());
+    }
+    return 0;
 }
 
 int list(store::Repository& repo, const KeysArgs& a) {
@@ -119,6 +142,8 @@ int keys_command(const std::vector<std::string>& args) {
         case KeysAction::update:
         case KeysAction::revoke:
             return change(repo, a);
+        case KeysAction::webhook_secret:
+            return rotate_webhook_secret(repo, a);
     }
     return 2;
 }

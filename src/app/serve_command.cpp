@@ -16,6 +16,7 @@
 #include "app/startup.h"
 #include "app/store_services.h"
 #include "http/server.h"
+#include "jobs/jobs_service.h"
 #include "log/log.h"
 #include "pool/engine.h"
 
@@ -24,21 +25,28 @@ namespace asio = boost::asio;
 
 namespace {
 
-// SIGTERM/SIGINT: stop accepting, let runs finish for SHUTDOWN_GRACE, then kill them and exit.
+// SIGTERM/SIGINT: drain (new runs get 503, /health says "draining", no new jobs taken; the
+// listener stays open so that load balancers see it), let runs and jobs finish for
+// SHUTDOWN_GRACE, then stop accepting, kill what still runs and exit. A job killed here is
+// run again by another replica when its lease expires.
 asio::awaitable<void> shutdown_when_signalled(asio::io_context& io, http::Server& server,
-                                              pool::Engine& engine, const config::Config& cfg) {
+                                              pool::Engine& engine, jobs::JobsService& jobs,
+                                              const config::Config& cfg) {
     asio::signal_set signals(io, SIGTERM, SIGINT);
     auto [ec, signo] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
     log::info("shutting down", {{"signal", signo}, {"grace_s", cfg.shutdown_grace.count()}});
-    server.stop();
     engine.close_admission();
+    jobs.drain();
     asio::steady_timer tick(io);
     const auto until = std::chrono::steady_clock::now() + cfg.shutdown_grace;
-    while (engine.health().running > 0 && std::chrono::steady_clock::now() < until) {
+    while ((engine.health().running > 0 || jobs.jobs_in_flight() > 0) &&
+           std::chrono::steady_clock::now() < until) {
         tick.expires_after(std::chrono::milliseconds(50));
         co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
     }
+    server.stop();
+    jobs.stop();
     engine.stop();
     tick.expires_after(std::chrono::milliseconds(100));  // let killed runs report and clean up
     co_await tick.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -90,6 +98,15 @@ void raise_fd_limit(const config::Config& cfg) {
 // At shutdown, history still queued is written for at most this long (then dropped, counted).
 constexpr std::chrono::milliseconds kHistoryFlushDeadline{3000};
 
+// The jobs subsystem on the server's store (keys, history and jobs in one database).
+std::unique_ptr<jobs::JobsService> start_jobs(asio::io_context& io, const config::Config& cfg,
+                                              pool::Engine& engine, StoreServices& backing) {
+    std::string error;
+    auto jobs = jobs::JobsService::create(io, cfg, engine, *backing.store.repository, &error);
+    if (!jobs) log::error("start-up failed", {{"error", error}});
+    return jobs;
+}
+
 void log_spawn_failure(const char* what, const std::exception_ptr& e) {
     if (e) log::error(what, {{"error", log::describe(e)}});
 }
@@ -121,7 +138,11 @@ int serve_command(const config::Config& cfg) {
     // The threads here spend their time in syscalls, not malloc: contention is negligible.
     if (std::getenv("MALLOC_ARENA_MAX") == nullptr) ::mallopt(M_ARENA_MAX, 1);
     backing.watch(engine);
-    http::Server server(io, cfg, api::make_handler(engine, cfg, backing.backends()));
+    auto jobs = start_jobs(io, cfg, engine, backing);
+    if (!jobs) return 1;
+    http::Server server(io, cfg, api::make_handler(engine, cfg, backing.backends(), [&jobs](http::Router& r) {
+                            jobs->add_routes(r);
+                        }));
     auto port = server.start();
     if (!port) {
         log::error("cannot listen", {{"error", port.error().render()}});
@@ -130,7 +151,8 @@ int serve_command(const config::Config& cfg) {
     asio::co_spawn(io, engine.start(), [](const std::exception_ptr& e) { log_spawn_failure("engine start failed", e); });
     asio::co_spawn(io, trim_memory_when_idle(io, engine),
                    [](const std::exception_ptr& e) { log_spawn_failure("memory trimmer failed", e); });
-    asio::co_spawn(io, shutdown_when_signalled(io, server, engine, cfg),
+    jobs->start();
+    asio::co_spawn(io, shutdown_when_signalled(io, server, engine, *jobs, cfg),
                    [](const std::exception_ptr& e) { log_spawn_failure("signal handler failed", e); });
     std::vector<std::jthread> threads;
     for (unsigned i = 1; i < cfg.http_threads; ++i) threads.emplace_back([&io] { io.run(); });

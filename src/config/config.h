@@ -111,6 +111,23 @@ struct Config {
     // HISTORY_FULL_MAX_BYTES: with HISTORY=full, code, stdout and stderr kept per run, each
     std::uint64_t history_full_max_bytes = 64ULL << 10;
 
+    // --- Async jobs and replicas (docs/API.md "Jobs", docs/OPERATIONS.md "Scale-out") -------
+    // REPLICA_ID: this server's name among replicas (job leases; later the replica a session
+    // id names); empty = the host name.
+    std::string replica_id;
+    // JOBS_WORKERS: jobs this replica runs at once; 0 = half of MAX_CONCURRENT_RUNS (at least
+    // 1), so that interactive /execute keeps the other half.
+    unsigned jobs_workers = 0;
+    std::chrono::seconds jobs_lease{30};  // JOBS_LEASE: a job's lease, renewed while it runs
+    unsigned jobs_max_batch = 1000;       // JOBS_MAX_BATCH: bodies in one POST /jobs (1..1000)
+    unsigned jobs_max_attempts = 3;       // JOBS_MAX_ATTEMPTS: leases before a job is failed
+    unsigned jobs_retention_hours = 168;  // JOBS_RETENTION_HOURS: finished jobs kept (0 = ever)
+    std::chrono::milliseconds jobs_poll{250};  // JOBS_POLL_MS: idle worker's look for new jobs
+    // WEBHOOK_SECRET: HMAC key of callbacks of jobs submitted without an API key; empty = such
+    // jobs may not ask for a callback. Keys have their own (pysandbox keys).
+    std::string webhook_secret;
+    std::chrono::seconds callback_timeout{10};  // CALLBACK_TIMEOUT: one delivery, connect to end
+
     // --- Logging -------------------------------------------------------------------------------
     LogLevel log_level = LogLevel::info;  // LOG_LEVEL: DEBUG | INFO | WARNING | ERROR
     LogFormat log_format = LogFormat::text;  // LOG_FORMAT: text (key=value) | json (one object)
@@ -118,6 +135,8 @@ struct Config {
     [[nodiscard]] unsigned effective_max_concurrent_runs() const;
     [[nodiscard]] std::uint64_t effective_max_buffered_body_bytes() const;
     [[nodiscard]] std::uint32_t effective_sandbox_uids() const;
+    [[nodiscard]] unsigned effective_jobs_workers() const;
+    [[nodiscard]] std::string effective_replica_id() const;
 };
 
 // Host ids a server reserves from SANDBOX_UID_BASE on: uids below +4096, egress gids above.

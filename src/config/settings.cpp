@@ -7,27 +7,12 @@
 #include <thread>
 
 #include "config/parse.h"
+#include "config/setting_makers.h"
 
 namespace sbx::config {
 namespace {
 
 using Err = std::optional<std::string>;
-
-template <class T>
-Setting integer(std::string_view name, std::string_view help, T Config::*field, std::int64_t lo,
-                std::int64_t hi) {
-    return Setting{name, help,
-                   [=](Config& c, std::string_view t) -> Err {
-                       auto v = parse_int(t);
-                       if (!v || *v < lo || *v > hi) {
-                           return "must be an integer from " + std::to_string(lo) + " to " +
-                                  std::to_string(hi);
-                       }
-                       c.*field = static_cast<T>(*v);
-                       return std::nullopt;
-                   },
-                   [=](const Config& c) { return std::to_string(c.*field); }};
-}
 
 Setting size(std::string_view name, std::string_view help, std::uint64_t Config::*field,
              std::uint64_t lo, std::uint64_t hi) {
@@ -42,21 +27,6 @@ Setting size(std::string_view name, std::string_view help, std::uint64_t Config:
                        return std::nullopt;
                    },
                    [=](const Config& c) { return std::to_string(c.*field); }};
-}
-
-Setting seconds(std::string_view name, std::string_view help, std::chrono::seconds Config::*field,
-                std::int64_t lo, std::int64_t hi) {
-    return Setting{name, help,
-                   [=](Config& c, std::string_view t) -> Err {
-                       auto v = parse_int(t);
-                       if (!v || *v < lo || *v > hi) {
-                           return "must be whole seconds from " + std::to_string(lo) + " to " +
-                                  std::to_string(hi);
-                       }
-                       c.*field = std::chrono::seconds{*v};
-                       return std::nullopt;
-                   },
-                   [=](const Config& c) { return std::to_string((c.*field).count()); }};
 }
 
 Setting boolean(std::string_view name, std::string_view help, bool Config::*field) {
@@ -366,6 +336,7 @@ std::vector<Setting> make_settings() {
                                   std::pair{std::string_view{"json"}, LogFormat::json}}));
     add_user_settings(s);
     add_store_settings(s);
+    add_job_settings(s);
     return s;
 }
 

@@ -152,7 +152,8 @@ HealthReport Engine::health() const {
         h.reasons.emplace_back("no zygote ready (runs start cold)");
     }
     if (h.queue_capacity > 0 && h.queued >= h.queue_capacity) h.reasons.emplace_back("queue full");
-    if (stopped_.load()) h.reasons.emplace_back("shutting down");
+    h.draining = stopped_.load();
+    if (h.draining) h.reasons.emplace_back("shutting down");
     if (info) {
         h.python_version = info->python_version;
         h.packages = info->packages;

@@ -40,6 +40,7 @@ struct LayerStatus {
 
 struct HealthReport {
     bool healthy = true;               // false: "degraded"
+    bool draining = false;             // SIGTERM received: finishing runs, taking no new ones
     std::vector<std::string> reasons;  // why degraded
     std::vector<LayerStatus> layers;
     std::string run_mode;              // "zygote" | "cold"

@@ -89,6 +89,10 @@ class Repository {
     // False when `owner` no longer holds the lease (expired and taken by another).
     virtual Result<bool> renew_job_lease(const std::string& id, const std::string& owner,
                                          TimeUs until) = 0;
+    // Gives a job back to the queue untouched (its attempt not counted), if `owner` still holds
+    // its lease: the replica could not start it (no run slot, shutting down).
+    virtual Result<bool> release_job(const std::string& id, const std::string& owner,
+                                     TimeUs now) = 0;
     // Ends the job (done or failed) with its result, if `owner` still holds its lease; a job
     // with a callback URL becomes due for delivery at once.
     virtual Result<bool> finish_job(const std::string& id, const std::string& owner, JobState state,
@@ -101,6 +105,13 @@ class Repository {
     virtual Result<bool> record_callback(const std::string& id, const std::string& owner,
                                          CallbackState state, std::optional<TimeUs> retry_us,
                                          const std::optional<std::string>& error, TimeUs now) = 0;
+
+    // --- Webhook secrets: the HMAC keys of job callbacks, one per API key ------------------
+    // not_found: the key has none (never set, or the key does not exist).
+    virtual Result<std::string> get_webhook_secret(const std::string& key_id) = 0;
+    // Sets or replaces the key's secret (not checked against api_keys: callers do).
+    virtual Result<void> set_webhook_secret(const std::string& key_id, const std::string& secret,
+                                            TimeUs now) = 0;
 
     // --- Schema ---------------------------------------------------------------------------
     virtual Result<int> schema_version() = 0;

@@ -91,6 +91,16 @@ CREATE INDEX jobs_batch ON jobs (batch_id, batch_index);
 CREATE INDEX jobs_finished ON jobs (finished_us);
 )sql";
 
+// Version 2: job callbacks are signed with a secret of the submitting key (a table of its own:
+// the key's row and its hash stay as they are; a secret is shown to its holder, a key is not).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE webhook_secrets (
+    key_id TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    updated_us BIGINT NOT NULL
+);
+)sql";
+
 // The statement text for one engine: {bytes} replaced by its type for arbitrary bytes.
 std::string for_engine(std::string_view tmpl, Dialect d) {
     std::string out(tmpl);
@@ -105,6 +115,8 @@ std::vector<Migration> make_migrations() {
     std::vector<Migration> m;
     m.push_back({1, "keys, usage, rate buckets, runs, jobs", for_engine(kV1, Dialect::sqlite),
                  for_engine(kV1, Dialect::postgres)});
+    m.push_back({2, "webhook secrets", for_engine(kV2, Dialect::sqlite),
+                 for_engine(kV2, Dialect::postgres)});
     return m;
 }
 

@@ -51,6 +51,8 @@ class SqlRepository : public Repository {
                                               std::int64_t lease_us, TimeUs now) override;
     Result<bool> renew_job_lease(const std::string& id, const std::string& owner,
                                  TimeUs until) override;
+    Result<bool> release_job(const std::string& id, const std::string& owner,
+                             TimeUs now) override;
     Result<bool> finish_job(const std::string& id, const std::string& owner, JobState state,
                             const std::string& result, TimeUs now) override;
     Result<std::vector<JobRecord>> lease_callbacks(const std::string& owner, std::size_t max,
@@ -58,6 +60,10 @@ class SqlRepository : public Repository {
     Result<bool> record_callback(const std::string& id, const std::string& owner,
                                  CallbackState state, std::optional<TimeUs> retry_us,
                                  const std::optional<std::string>& error, TimeUs now) override;
+
+    Result<std::string> get_webhook_secret(const std::string& key_id) override;
+    Result<void> set_webhook_secret(const std::string& key_id, const std::string& secret,
+                                    TimeUs now) override;
 
     Result<int> schema_version() override;
 

@@ -133,6 +133,18 @@ Result<bool> SqlRepository::renew_job_lease(const std::string& id, const std::st
     });
 }
 
+Result<bool> SqlRepository::release_job(const std::string& id, const std::string& owner,
+                                        TimeUs now) {
+    return db_.get<bool>(Tx::none, [&](Connection& c) -> Result<bool> {
+        STORE_TRY(auto r, c.query("UPDATE jobs SET state = 'queued', lease_owner = NULL, "
+                                  "lease_expires_us = NULL, attempts = attempts - 1, "
+                                  "updated_us = $1 WHERE id = $2 AND lease_owner = $3 AND "
+                                  "state = 'running'",
+                                  {Value{now}, Value{id}, Value{owner}}));
+        return r.affected == 1;
+    });
+}
+
 Result<bool> SqlRepository::finish_job(const std::string& id, const std::string& owner,
                                        JobState state, const std::string& result, TimeUs now) {
     if (state != JobState::done && state != JobState::failed) {

@@ -191,6 +191,11 @@ def read_environment_file(path):
 
 def start_as_the_unit(unit):
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+    # Environment= first, EnvironmentFile= over it (systemd's order); %S is the state root.
+    for line in unit.get("Environment", []):
+        for item in shlex.split(line.replace("%S", "/var/lib")):
+            key, _, value = item.partition("=")
+            env[key] = value
     for f in unit.get("EnvironmentFile", []):
         if os.path.exists(f.lstrip("-")) or not f.startswith("-"):
             env.update(read_environment_file(f.lstrip("-")))

@@ -110,3 +110,20 @@ def test_usage_errors(tmp_path):
         assert r.returncode == 2, (args, r.stderr)
         assert "usage: pysandbox keys" in r.stderr
     assert not (tmp_path / "state").exists(), "a usage error touched the store"
+
+
+def test_webhook_secret_made_with_the_key_and_replaced_on_demand(store):
+    cwd, env = store["cwd"], store["env"]
+    made = json.loads(keys("create", "--name", "grader", "--json", cwd=cwd, env=env).stdout)
+    first = made["webhook_secret"]
+    assert re.fullmatch(r"whsec_[0-9a-f]{48}", first), made
+    r = keys("webhook-secret", made["id"], "--json", cwd=cwd, env=env)
+    assert r.returncode == 0, r.stderr
+    second = json.loads(r.stdout)
+    assert second["id"] == made["id"] and re.fullmatch(r"whsec_[0-9a-f]{48}", second["webhook_secret"])
+    assert second["webhook_secret"] != first
+    assert first not in keys("list", cwd=cwd, env=env).stdout
+    r = keys("webhook-secret", "knosuchkey000", cwd=cwd, env=env)
+    assert r.returncode == 3 and "no key" in r.stderr, r.stderr
+    r = keys("webhook-secret", cwd=cwd, env=env)
+    assert r.returncode == 2 and "which key id?" in r.stderr

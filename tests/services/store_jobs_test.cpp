@@ -136,6 +136,31 @@ TEST_P(Jobs, CallbacksAreDueRetriedAndDelivered) {
     EXPECT_EQ(repo().prune(p).value().jobs, 2);
 }
 
+TEST_P(Jobs, AReleasedJobIsQueuedAgainWithoutCountingTheAttempt) {
+    ASSERT_TRUE(repo().create_jobs(std::vector{make_job(1, "k", 0)}));
+    auto got = repo().lease_jobs("busy", 10, 1'000'000, 100).value();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_FALSE(repo().release_job(got[0].id, "someone-else", 150).value());
+    EXPECT_TRUE(repo().release_job(got[0].id, "busy", 200).value());
+    EXPECT_FALSE(repo().release_job(got[0].id, "busy", 201).value());  // not running any more
+    auto again = repo().lease_jobs("free", 10, 1'000'000, 300).value();
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].attempts, 1);  // the released attempt did not count
+    EXPECT_EQ(again[0].lease_owner, "free");
+}
+
+TEST_P(Jobs, WebhookSecretsAreSetReplacedAndPerKey) {
+    auto none = repo().get_webhook_secret("kA");
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, store::StoreErrc::not_found);
+    ASSERT_TRUE(repo().set_webhook_secret("kA", "whsec_first", 1));
+    ASSERT_TRUE(repo().set_webhook_secret("kB", "whsec_other", 1));
+    EXPECT_EQ(repo().get_webhook_secret("kA").value(), "whsec_first");
+    ASSERT_TRUE(repo().set_webhook_secret("kA", "whsec_second", 2));
+    EXPECT_EQ(repo().get_webhook_secret("kA").value(), "whsec_second");
+    EXPECT_EQ(repo().get_webhook_secret("kB").value(), "whsec_other");
+}
+
 SBX_BOTH_ENGINES(Jobs);
 
 }  // namespace

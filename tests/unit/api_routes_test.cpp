@@ -10,6 +10,8 @@
 
 #include "api/routes.h"
 #include "http/boundary.h"
+#include "jobs/job_routes.h"
+#include "store/open.h"
 
 namespace sbx::api {
 namespace {
@@ -128,6 +130,14 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
     EXPECT_EQ(doc.at("openapi").as_string(), "3.1.0");
     BodyParser parser(1);
     http::Router router = make_routes(service, cfg, parser);
+    // The server adds the jobs subsystem's routes to the same router (serve_command.cpp).
+    const auto dir = std::filesystem::temp_directory_path() / ("sbx-routes-" + std::to_string(::getpid()));
+    auto store = store::open_store({dir, "", 1});
+    ASSERT_TRUE(store.has_value()) << store.error().render();
+    asio::io_context io;
+    jobs::AddressPolicy policy({}, {});
+    jobs::JobsContext jobs_ctx{cfg, *store->repository, service, io.get_executor(), io.get_executor(), policy, "test"};
+    jobs::add_job_routes(router, jobs_ctx, {});
     std::size_t operations = 0;
     for (const auto& [path, item] : doc.at("paths").as_object()) {
         for (const auto& [method, op] : item.as_object()) {
@@ -139,8 +149,9 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
         }
     }
     // GET / /health /runtime /openapi.json /docs /ui /ui/assets/{name} /runs /runs/{id}
-    // /admin/keys /metrics, POST /execute /admin/keys, PATCH and DELETE /admin/keys/{id}
-    EXPECT_EQ(operations, 15u);
+    // /admin/keys /metrics /jobs/{id}, POST /execute /admin/keys /jobs, PATCH and DELETE
+    // /admin/keys/{id}
+    EXPECT_EQ(operations, 17u);
     // And the other way: every route (templated ones by their template) is documented.
     const auto& paths = doc.at("paths").as_object();
     for (const auto& [method, path] : router.routes()) {
@@ -150,6 +161,7 @@ TEST_F(Routes, OpenApiDocumentListsExactlyTheRoutes) {
         EXPECT_TRUE(item != nullptr && item->as_object().contains(lower))
             << lower << " " << path << " is routed but not documented";
     }
+    std::filesystem::remove_all(dir);
 }
 
 TEST_F(Routes, DocsPageLoadsSwaggerUiForTheDocument) {
@@ -165,7 +177,7 @@ TEST_F(Routes, Health) {
     auto res = call(bhttp::verb::get, "/health");
     EXPECT_EQ(res.result_int(), 200u);
     std::regex shape(
-        R"(\{"status":"healthy","timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z","reasons":\[\],"layers":\[\],)"
+        R"(\{"status":"healthy","draining":false,"timestamp":"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z","reasons":\[\],"layers":\[\],)"
         R"("run_mode":"zygote","runs":\{"running":0,"queued":0,"capacity":4,"queue_capacity":64,"prepared":0\},)"
         R"("python":\{"version":"3\.11\.2","packages":\{"numpy":"1\.24\.2"\}\}\})");
     EXPECT_TRUE(std::regex_match(res.body(), shape)) << res.body();
