@@ -20,11 +20,12 @@ export function hasAuthKey() {
     return Boolean(authKey);
 }
 
-// key: the new key, or null to forget it (memory and sessionStorage).
-export function setAuthKey(key) {
+// key: the new key, or null to forget it (memory and sessionStorage). keep: false uses the key
+// without storing it (while it is being checked).
+export function setAuthKey(key, { keep = true } = {}) {
     authKey = key || null;
     try {
-        if (authKey) window.sessionStorage.setItem(kKeyItem, authKey);
+        if (authKey && keep) window.sessionStorage.setItem(kKeyItem, authKey);
         else window.sessionStorage.removeItem(kKeyItem);
     } catch {
         // Storage disabled: the key lives in this page's memory until it is reloaded.

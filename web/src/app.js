@@ -93,6 +93,7 @@ export async function start() {
             fields: { exit: byId("sum-exit"), time: byId("sum-time"), cpu: byId("sum-cpu"), memory: byId("sum-memory") },
             error: byId("run-error"),
             warnings: byId("run-warnings"),
+            runId: byId("run-id"),
         }),
         inputFiles: createInputFiles({ input: byId("file-input"), zone: byId("dropzone"), list: byId("input-files"), announce }),
         outputFiles: createOutputFiles({ list: byId("output-files"), previews: byId("previews"), empty: byId("no-files") }),

@@ -33,7 +33,7 @@ export function createAuth({ announce }) {
         event.preventDefault();
         const key = input.value.trim();
         if (!key) return;
-        setAuthKey(key);
+        setAuthKey(key, { keep: false });
         try {
             await requestJson("/openapi.json");
         } catch (e) {
@@ -44,6 +44,7 @@ export function createAuth({ announce }) {
                 return;
             }
         }
+        setAuthKey(key);
         input.value = "";
         error.hidden = true;
         form.hidden = true;
