@@ -68,9 +68,12 @@ function createMetricsFeed(container) {
         try {
             const now = snapshotOf(parseMetrics(await requestText("/metrics")), Date.now());
             if (!charts) {
+                container.append(el("h4", {}, "Runs per second"));
+                const rate = createChart(container, { title: "Runs per second", unit: "/s",
+                    series: [{ name: "runs/s", color: "#1a7f37" }] });
+                container.append(el("h4", {}, "Mean run latency (wall time of the runs that ended)"));
                 charts = {
-                    rate: createChart(container, { title: "Runs per second", unit: "/s",
-                        series: [{ name: "runs/s", color: "#1a7f37" }] }),
+                    rate,
                     latency: createChart(container, { title: "Mean run latency", unit: " ms",
                         series: [{ name: "latency (ms)", color: "#8250df" }] }),
                 };
