@@ -13,7 +13,8 @@ for a in "$@"; do
         *) echo "usage: ./test.sh [--sanitize|--fuzz]" >&2; exit 2 ;;
     esac
 done
-./scripts/setup.sh
+started=$SECONDS
+phase() { echo "test.sh: $1 after $((SECONDS - started)) s"; }
 jobs=$(nproc)
 # Any sanitizer report fails its test: ASan (with LeakSanitizer) halts on its first report, UBSan
 # is built without recovery (-fno-sanitize-recover) and told to halt here too, with the stack.
@@ -27,21 +28,43 @@ sanitized() {
 }
 
 if [ "$mode" = sanitize ]; then
+    ./scripts/setup.sh
     sanitized
     (cd build-asan && ctest --output-on-failure --timeout 600 -L 'unit|integration')
     exit
 fi
 
-# The container tests' base image needs no build, only downloads and unpacking: made while the
-# compiler runs (tests/deploy/container_base.py; the test waits for it, or makes it if this failed).
+# Only what compiling needs first; the packages the tests need (the Python stack, Chromium,
+# PostgreSQL, podman...) are installed while the compiler runs, and after them the container
+# tests' base image is made (downloads and unpacking: tests/deploy/container_base.py; the test
+# waits for it, or makes it if this failed).
+./scripts/setup.sh --build
+phase "build packages ready"
 mkdir -p build
-/usr/bin/python3 tests/deploy/container_base.py build/tests/deploy/cache >build/container-base.log 2>&1 &
+rm -f build/setup-rest.done
+(
+    ./scripts/setup.sh --rest && echo ok >build/setup-rest.done
+    /usr/bin/python3 tests/deploy/container_base.py build/tests/deploy/cache >build/container-base.log 2>&1
+) >build/setup-rest.log 2>&1 &
+rest=$!
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$jobs"
+phase "build done"
+while [ ! -f build/setup-rest.done ]; do
+    if ! kill -0 "$rest" 2>/dev/null && [ ! -f build/setup-rest.done ]; then
+        cat build/setup-rest.log >&2
+        echo "test.sh: installing the test packages failed" >&2
+        exit 1
+    fi
+    sleep 1
+done
+phase "test packages ready"
 (cd build && ctest --output-on-failure --timeout 600)
+phase "tests done"
 
 sanitized unit_tests
 (cd build-asan && ctest --output-on-failure --timeout 600 -L unit)
+phase "sanitized unit tests done"
 
 if [ "$mode" = fuzz ]; then
     command -v clang++ >/dev/null || apt-get install -y -qq --no-install-recommends clang >/dev/null

@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
 # Installs what the build, the sandbox runtime and the tests need, from Debian's packages.
 # Idempotent and quiet when everything is already there. Run as root on Debian 12.
+#   scripts/setup.sh           everything
+#   scripts/setup.sh --build   only what compiling needs (./test.sh installs the rest meanwhile)
+#   scripts/setup.sh --rest    everything but that
 set -euo pipefail
 cd "$(dirname "$0")/.."
+part=all
+case "${1:-}" in
+    "") ;;
+    --build) part=build ;;
+    --rest) part=rest ;;
+    *) echo "usage: scripts/setup.sh [--build|--rest]" >&2; exit 2 ;;
+esac
 
 # Build tools and libraries.
 BUILD_PKGS=(g++ cmake ninja-build pkg-config libseccomp-dev libcap-dev libgtest-dev libgmock-dev
@@ -33,15 +43,22 @@ DEPLOY_PKGS=(dpkg-dev lintian systemd podman runc mmdebstrap)
 # Boost 1.81 headers: see below for why they are not installed system-wide.
 BOOST_DEBS=(libboost1.81-dev)
 
+wanted=()
+if [ "$part" != rest ]; then wanted+=("${BUILD_PKGS[@]}" "${STORE_PKGS[@]}" "${WEB_PKGS[@]}"); fi
+if [ "$part" != build ]; then
+    wanted+=("${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" "${TEST_PKGS[@]}" "${SERVER_PKGS[@]}"
+             "${DEPLOY_PKGS[@]}")
+fi
 missing=()
-for p in "${BUILD_PKGS[@]}" "${STORE_PKGS[@]}" "${NET_PKGS[@]}" "${RUNTIME_PKGS[@]}" \
-         "${WEB_PKGS[@]}" "${TEST_PKGS[@]}" "${SERVER_PKGS[@]}" "${DEPLOY_PKGS[@]}"; do
+for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-# Node.js and npm: any install on PATH will do (a machine may carry a newer one than Debian's);
-# Debian's packages when there is none.
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
+# Node.js and npm (they build the /ui bundle): any install on PATH will do (a machine may carry
+# a newer one than Debian's); Debian's packages when there is none.
+if [ "$part" != rest ]; then
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v npm >/dev/null || missing+=(npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -63,6 +80,7 @@ fi
 # Boost 1.81 (Beast, Asio, JSON, system::result). libboost1.81-dev conflicts with libboost1.74-dev,
 # which Debian's python3-scipy needs (via python3-pythran), so the 1.81 headers are unpacked from
 # Debian's own package into .deps/ instead of being installed. Boost.JSON is used header-only.
+[ "$part" = rest ] && exit 0
 BOOST_DIR=.deps/boost1.81
 if [ ! -f "$BOOST_DIR/usr/include/boost/version.hpp" ]; then
     echo "setup: unpacking Debian's libboost1.81-dev into $BOOST_DIR"
