@@ -5,44 +5,51 @@
 import { hasAuthKey, requestJson, setAuthKey, setUnauthorizedHandler } from "./api.js";
 import { byId } from "./dom.js";
 
+// Tries the key on /openapi.json without storing it; only a 401 means it is refused (a 429 or a
+// network error says nothing about the key).
+async function keyWorks(key) {
+    setAuthKey(key, { keep: false });
+    try {
+        await requestJson("/openapi.json");
+    } catch (e) {
+        if (e.status === 401) return false;
+    }
+    return true;
+}
+
+function showState() {
+    byId("key-forget").hidden = !hasAuthKey();
+    document.body.dataset.auth = hasAuthKey() ? "key" : byId("key-form").hidden ? "none" : "asking";
+}
+
+// Shows the prompt with `reason`; focuses the field when the prompt was not shown yet.
+function ask(reason, announce) {
+    const form = byId("key-form");
+    byId("key-message").textContent = reason;
+    const wasHidden = form.hidden;
+    form.hidden = false;
+    showState();
+    if (wasHidden) {
+        byId("api-key").focus();
+        announce(reason);
+    }
+}
+
 export function createAuth({ announce }) {
     const form = byId("key-form");
     const input = byId("api-key");
-    const message = byId("key-message");
     const error = byId("key-error");
-    const forget = byId("key-forget");
     let waiters = [];
-
-    function showState() {
-        forget.hidden = !hasAuthKey();
-        document.body.dataset.auth = hasAuthKey() ? "key" : form.hidden ? "none" : "asking";
-    }
-
-    function ask(reason) {
-        message.textContent = reason;
-        const wasHidden = form.hidden;
-        form.hidden = false;
-        showState();
-        if (wasHidden) {
-            input.focus();
-            announce(reason);
-        }
-    }
 
     async function accept(event) {
         event.preventDefault();
         const key = input.value.trim();
         if (!key) return;
-        setAuthKey(key, { keep: false });
-        try {
-            await requestJson("/openapi.json");
-        } catch (e) {
-            if (e.status === 401) {
-                error.textContent = "The server refused this key (HTTP 401). Check it and try again.";
-                error.hidden = false;
-                input.select();
-                return;
-            }
+        if (!(await keyWorks(key))) {
+            error.textContent = "The server refused this key (HTTP 401). Check it and try again.";
+            error.hidden = false;
+            input.select();
+            return;
         }
         setAuthKey(key);
         input.value = "";
@@ -59,12 +66,12 @@ export function createAuth({ announce }) {
         const had = hasAuthKey();
         setAuthKey(null);  // a refused key is of no further use
         ask(had ? "The server refused the API key (revoked or wrong, HTTP 401). Enter another."
-                : "This server needs an API key (HTTP 401). Enter yours to use the page.");
+                : "This server needs an API key (HTTP 401). Enter yours to use the page.", announce);
     });
     form.addEventListener("submit", accept);
-    forget.addEventListener("click", () => {
+    byId("key-forget").addEventListener("click", () => {
         setAuthKey(null);
-        ask("Key forgotten: it is no longer kept in this tab. Enter a key to go on.");
+        ask("Key forgotten: it is no longer kept in this tab. Enter a key to go on.", announce);
     });
     showState();
     return {
