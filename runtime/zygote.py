@@ -41,9 +41,8 @@ def _start(flt):
     for name, err in failed.items():
         _log("preload %s failed: %s" % (name, err))
     cold = os.environ.get("PYSANDBOX_MODE") == "cold"
-    ready = {"type": "ready", "python": preload.python_version(), "preloaded": loaded,
-             "failed": failed, "packages": {} if cold else preload.packages(),
-             "seccomp_instructions": flt.instructions}
+    ready = protocol.zygote_ready_message(preload.python_version(), loaded, failed,
+                                          {} if cold else preload.packages(), flt.instructions)
     if threading.active_count() != 1:
         _log("warning: %d threads after preload; fork is unsafe" % threading.active_count())
     runner.prepare_in_zygote()
@@ -103,9 +102,6 @@ def _serve(control, flt):
                 pidfd = _handle_run(msg, fds, flt, runs)
                 if pidfd is not None:
                     poller.register(pidfd, select.POLLIN)
-            elif kind == "ping":
-                protocol.close_all(fds)
-                protocol.send(control, {"type": "pong"})
             else:
                 protocol.close_all(fds)
                 _log("protocol error: unknown message type %r ignored" % kind)

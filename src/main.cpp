@@ -13,7 +13,8 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: pysandbox serve [--setting value ...]   run the HTTP service\n"
-    "       pysandbox run FILE.py [--timeout S] [--file NAME=PATH ...] [--setting value ...]\n"
+    "       pysandbox run FILE.py [--timeout S] [--file NAME=PATH ...] [--out DIR]\n"
+    "                     [--setting value ...]\n"
     "       pysandbox selftest [--setting value ...] check this host's isolation layers\n"
     "       pysandbox keys create|list|update|revoke ...  API keys (pysandbox keys --help)\n"
     "       pysandbox env-example                    print every setting with its default\n"

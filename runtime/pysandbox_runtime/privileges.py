@@ -7,6 +7,10 @@ from .syscalls import (CLONE_NEWUSER, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 
                        PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, SetupError, capset_none, prctl,
                        unshare)
 
+# The program's uid and gid in its own user namespace (the server sends it in `run` too:
+# sandbox::kPythonSandboxUid).
+SANDBOX_UID = 1000
+
 
 def _read_cap_last_cap():
     try:
@@ -40,7 +44,7 @@ def drop(run):
     kernel's per-user quotas (fds in flight, pipe buffers, epoll watches, queued signals,
     inotify, ...) are then the run's alone. Its own namespace keeps the identity programs see
     at uid 1000, whatever uid the run was given."""
-    uid, gid = int(run.get("uid", 1000)), int(run.get("gid", 1000))
+    uid, gid = int(run.get("uid", SANDBOX_UID)), int(run.get("gid", SANDBOX_UID))
     outer_uid, outer_gid = int(run.get("outer_uid", uid)), int(run.get("outer_gid", gid))
     try:
         os.setgroups([])

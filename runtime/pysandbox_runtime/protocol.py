@@ -1,4 +1,7 @@
-"""Wire framing: one UTF-8 JSON object per SOCK_SEQPACKET datagram, fds attached by SCM_RIGHTS."""
+"""The run protocol, Python side: JSON datagrams on SOCK_SEQPACKET (fds by SCM_RIGHTS), the
+typed messages of a run, and the end pipe's records. Mirrored in C++ by src/pool/channel.*,
+src/pool/run_protocol.* and src/pool/end_pipe.*; tests/fixtures/run_protocol_vectors.json holds
+encodings both sides are tested against."""
 import array
 import json
 import os
@@ -61,7 +64,7 @@ def send_error(sock, step, err, detail):
     `step` is one of the names docs/ARCHITECTURE.md lists; the server shows any other name
     as a protocol error.
     """
-    send(sock, {"type": "error", "step": step, "errno": err, "detail": detail})
+    send(sock, error_message(step, err, detail))
 
 
 def close_all(fds):
@@ -71,3 +74,81 @@ def close_all(fds):
             os.close(fd)
         except OSError:
             pass
+
+
+# ---- messages (docs/ARCHITECTURE.md "Wire protocol")
+
+GO = "go"
+
+
+def zygote_ready_message(python, preloaded, failed, packages, seccomp_instructions):
+    """zygote -> server, once its imports are done."""
+    return {"type": "ready", "python": python, "preloaded": list(preloaded),
+            "failed": dict(failed), "packages": dict(packages),
+            "seccomp_instructions": seccomp_instructions}
+
+
+def run_ready_message():
+    """G -> server, with fds [G's pidfd, /work, its network namespace]: set up, waiting for
+    `go`."""
+    return {"type": "ready"}
+
+
+def go_message():
+    """server -> G: main.py and the inputs are in /work."""
+    return {"type": GO}
+
+
+def policy_message(text):
+    """G -> server: the code policy refused main.py."""
+    return {"type": "policy", "message": text}
+
+
+def exit_message(exit_code, signal, cpu_time):
+    """zygote -> server: G has been reaped (exit_code or signal is None)."""
+    return {"type": "exit", "exit_code": exit_code, "signal": signal, "cpu_time": cpu_time}
+
+
+def error_message(step, err, detail):
+    """G or zygote -> server: a set-up step failed."""
+    return {"type": "error", "step": step, "errno": err, "detail": detail}
+
+
+# ---- the end pipe: records "KIND LEN\n" + LEN payload bytes (src/pool/end_pipe.h)
+
+MAX_KIND = 16
+
+
+def end_record(kind, payload):
+    """One end-pipe record. A record up to PIPE_BUF (4096) bytes is written atomically."""
+    return b"%s %d\n%s" % (kind.encode(), len(payload), payload)
+
+
+_END_STATUS = [end_record("end", b'{"status":%d}' % n) for n in range(256)]
+
+
+def end_status_record(status):
+    """The `end` record: the program is over with exit status 0-255 (prebuilt: no work at exit)."""
+    return _END_STATUS[status]
+
+
+def decode_end_records(data, max_record=64 * 1024):
+    """The records in data, as [(kind, payload)], and whether the rest is garbage (a malformed
+    header or a record over max_record). An unfinished record at the end is left out."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos, pos + MAX_KIND + 22)
+        if nl < 0:
+            return out, len(data) - pos > MAX_KIND + 21
+        kind, _, length = data[pos:nl].partition(b" ")
+        if (not kind or len(kind) > MAX_KIND or not all(c in b"abcdefghijklmnopqrstuvwxyz_" for c in kind)
+                or not length.isdigit() or (len(length) > 1 and length[:1] == b"0")
+                or int(length) > max_record):
+            return out, True
+        end = nl + 1 + int(length)
+        if end > len(data):
+            return out, False
+        out.append((kind.decode(), data[nl + 1:end]))
+        pos = end
+    return out, False

@@ -59,7 +59,7 @@ def _send_ready(sock):
     workfd = os.open("/work", _O_DIR)
     netfd = os.open("/proc/self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
     try:
-        protocol.send(sock, {"type": "ready"}, [pidfd, workfd, netfd])
+        protocol.send(sock, protocol.run_ready_message(), [pidfd, workfd, netfd])
     finally:
         os.close(pidfd)
         os.close(workfd)
@@ -74,7 +74,7 @@ def _wait_go(sock):
     protocol.close_all(fds)
     if msg is None:
         os._exit(127)  # the server went away before `go`: nothing to report to
-    if msg["type"] != "go":
+    if msg["type"] != protocol.GO:
         raise SetupError("wait_go", 71, "unexpected %r" % msg["type"])  # EPROTO
 
 
@@ -91,13 +91,14 @@ def set_run_environment():
     os.environ.update(RUN_ENV)
 
 
-def _enter_work(stdout_fd, stderr_fd):
-    """cwd /work, fd 0 /dev/null, fds 1/2 the output pipes (the environment is RUN_ENV)."""
+def _enter_work(stdout_fd, stderr_fd, stdin):
+    """cwd /work, fd 0 the server's stdin pipe (else /dev/null), fds 1/2 the output pipes (the
+    environment is RUN_ENV)."""
     os.chdir("/work")
-    null = os.open("/dev/null", os.O_RDONLY)
-    if null != 0:
-        os.dup2(null, 0)
-        os.close(null)
+    source = stdin[0] if stdin else os.open("/dev/null", os.O_RDONLY)
+    if source != 0:
+        os.dup2(source, 0)
+        os.close(source)
     os.dup2(stdout_fd, 1)
     os.dup2(stderr_fd, 2)
 
@@ -114,7 +115,7 @@ def _read_and_check(sock, level):
         return None, None  # the runner reports the missing file like the interpreter does
     verdict, tree = policy.check(source, level)
     if verdict is not None:
-        protocol.send(sock, {"type": "policy", "message": verdict})
+        protocol.send(sock, protocol.policy_message(verdict))
         os._exit(0)
     return source, tree
 
@@ -145,7 +146,7 @@ def main(sock, run, named, flt):
         privileges.set_rlimits(run)
         privileges.drop(run)
         flt.load()
-        _enter_work(named["stdout"][0], named["stderr"][0])
+        _enter_work(named["stdout"][0], named["stderr"][0], named["stdin"])
         runner.prepare_process()
         _set_name(_READY_NAME)  # shows a prepared run in ps and to the host checks
         _wait_go(sock)

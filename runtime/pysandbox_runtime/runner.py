@@ -9,16 +9,22 @@ import os
 import sys
 import types
 
+try:
+    from . import protocol
+except ImportError:  # runner.py as a script: no end pipe
+    protocol = None
+
 _FILENAME = "main.py"
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _RUNTIME_DIR = os.path.dirname(_PACKAGE_DIR)
 _SourceFileLoader = sys.modules["_frozen_importlib_external"].SourceFileLoader
 
-# The end pipe (the server's fd `end`, parked by run_child at RLIMIT_NOFILE - 1). The server
-# mirrors these in C++:
-END_REPORT = b"end %d\n"  # the program is over, with this exit status; last write of the run
-DEADLINE_SIGNAL = _signal.SIGRTMAX  # 64: sent to G (pid 1) at the run's deadline ...
-FLUSHED_REPORT = b"flushed\n"  # ... whose handler writes this once the std streams are flushed
+# The end pipe (the server's fd `end`, parked by run_child at RLIMIT_NOFILE - 1) carries
+# records (protocol.end_record): "end" once the program is over (the last write of the run),
+# "flushed" from the handler of DEADLINE_SIGNAL, sent to G (pid 1) at the run's deadline, once
+# the std streams are flushed. The server mirrors these in C++ (src/pool/end_pipe.h).
+DEADLINE_SIGNAL = _signal.SIGRTMAX  # 64
+FLUSHED_REPORT = protocol.end_record("flushed", b"") if protocol else b""
 
 # What `python3` sets up at start: SIGPIPE and SIGXFSZ ignored, SIGINT raising
 # KeyboardInterrupt, every other signal at the kernel's default.
@@ -30,7 +36,7 @@ _prepared_main = None
 _zygote_stdio = None
 _to_default = None
 _process_prepared = False
-_end_fd = None  # the end pipe, or None (runner.py as a script): see END_REPORT
+_end_fd = None  # the end pipe, or None (runner.py as a script): see FLUSHED_REPORT
 _MISSING = object()
 
 
@@ -79,7 +85,8 @@ def _new_stdio():
 
 def prepare_process():
     """A run's sys.std* and signal handling, which do not depend on its program: run_child
-    calls it before `ready` (a prepared run then does not pay for it after `go`)."""
+    calls it after `ready` and before reading `go` (a prepared run then does not pay for it
+    once its request has come)."""
     global _prepared_stdio, _process_prepared
     inp, out, err = _prepared_stdio or _new_stdio()
     _prepared_stdio = None
@@ -328,7 +335,7 @@ def _finalize(status):
     _release_interpreter()
     if _end_fd is not None:
         try:
-            os.write(_end_fd, END_REPORT % (status & 0xFF))
+            os.write(_end_fd, protocol.end_status_record(status & 0xFF))
         except OSError:
             pass
     os._exit(status)

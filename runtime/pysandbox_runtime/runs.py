@@ -38,13 +38,15 @@ def name_fds(names, fds):
     """Map the run message's `fds` names to the received fds: {"run": [fd], "cgroup": [...]}."""
     if not isinstance(names, list) or len(names) != len(fds):
         raise protocol.ProtocolError("fds names %r do not match %d fds" % (names, len(fds)))
-    named = {"run": [], "stdout": [], "stderr": [], "end": [], "cgroup": []}
+    named = {"run": [], "stdout": [], "stderr": [], "end": [], "stdin": [], "cgroup": []}
     for name, fd in zip(names, fds):
         if name not in named:
             raise protocol.ProtocolError("unknown fd name %r" % name)
         named[name].append(fd)
-    if [len(named[k]) for k in ("run", "stdout", "stderr")] != [1, 1, 1] or len(named["end"]) > 1:
-        raise protocol.ProtocolError("need exactly one run, stdout and stderr fd, at most one end")
+    if ([len(named[k]) for k in ("run", "stdout", "stderr")] != [1, 1, 1]
+            or len(named["end"]) > 1 or len(named["stdin"]) > 1):
+        raise protocol.ProtocolError(
+            "need exactly one run, stdout and stderr fd, at most one end and one stdin")
     return named
 
 
@@ -53,7 +55,7 @@ def exit_message(status, usage):
     code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
     sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
     cpu = round(usage.ru_utime + usage.ru_stime, 6)
-    return {"type": "exit", "exit_code": code, "signal": sig, "cpu_time": cpu}
+    return protocol.exit_message(code, sig, cpu)
 
 
 def report_error(run_fd, step, err, detail):

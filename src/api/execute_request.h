@@ -14,7 +14,7 @@
 namespace sbx::api {
 
 // class ExecuteRequest(BaseModel): code: str; timeout: int = Field(SANDBOX_TIMEOUT, ge=1,
-// le=MAX_TIMEOUT); files: Optional[Dict[str, str]] = {}   (+ network: Optional[bool], issue 6)
+// le=MAX_TIMEOUT); files: Optional[Dict[str, str]] = {}   (+ network: Optional[bool])
 struct ExecuteRequest {
     std::string code;
     std::int64_t timeout_s = 30;

@@ -9,7 +9,7 @@
 namespace sbx::app {
 
 int serve_command(const config::Config& cfg);
-// pysandbox run FILE.py [--timeout S] [--file NAME=PATH ...] [config flags]
+// pysandbox run FILE.py [--timeout S] [--file NAME=PATH ...] [--out DIR] [config flags]
 int run_command(const std::vector<std::string>& args);
 int selftest_command(const config::Config& cfg);
 // pysandbox keys create|list|update|revoke ... (app/keys_args.h has the usage)

@@ -20,7 +20,7 @@ bool trial_run(const config::Config& base, Services& services) {
     config::Config cfg = base;
     cfg.run_mode = config::RunMode::cold;
     asio::io_context io(1);
-    pool::Engine engine(io.get_executor(), cfg, services.quotas, *services.launcher, *services.groups, services.layers,
+    pool::Engine engine(io.get_executor(), cfg, services.quotas, *services.launcher, *services.groups, isolation_layers(services),
                         services.networks());
     sandbox::RunRequest request{"selftest", "import os\nprint(os.getuid(), os.getcwd())",
                                 std::chrono::seconds(30), {}, std::nullopt, {}, 0};

@@ -13,7 +13,7 @@
 #include "api/routes.h"
 #include "app/commands.h"
 #include "app/fd_limit.h"
-#include "app/services.h"
+#include "app/startup.h"
 #include "app/store_services.h"
 #include "http/server.h"
 #include "log/log.h"
@@ -47,7 +47,7 @@ asio::awaitable<void> shutdown_when_signalled(asio::io_context& io, http::Server
 
 // Gives memory freed after a busy period back to the system while nothing runs: glibc keeps
 // freed chunks of its per-thread arenas mapped, so without this the server's RSS stays at its
-// high-water mark (issue 7: RSS back within 5% after a soak). malloc_trim walks the arenas,
+// high-water mark (bench/soak checks it comes back after a busy period). malloc_trim walks the arenas,
 // well under a millisecond for this heap; at most once per period, only when idle.
 asio::awaitable<void> trim_memory_when_idle(asio::io_context& io, pool::Engine& engine) {
     asio::steady_timer tick(io);
@@ -97,18 +97,17 @@ void log_spawn_failure(const char* what, const std::exception_ptr& e) {
 }  // namespace
 
 int serve_command(const config::Config& cfg) {
-    auto services = build_services(cfg);
-    if (!services) {
-        log::error("start-up failed", {{"error", services.error().render()}});
+    asio::io_context io(static_cast<int>(cfg.http_threads));
+    auto runtime = start_runtime(cfg, io.get_executor());
+    if (!runtime) {
+        for (const auto& m : runtime.error().missing) {
+            log::error("isolation layer missing", {{"layer", m}});
+        }
+        log::error(runtime.error().message);
         return 1;
     }
-    if (auto missing = missing_layers(*services); !missing.empty()) {
-        for (const auto& m : missing) log::error("isolation layer missing", {{"layer", m}});
-        if (!cfg.allow_degraded) {
-            log::error("refusing to serve without every isolation layer (set ALLOW_DEGRADED=true to accept it)");
-            return 1;
-        }
-    }
+    for (const auto& m : runtime->missing_layers) log::error("isolation layer missing", {{"layer", m}});
+    pool::Engine& engine = *runtime->engine;
     raise_fd_limit(cfg);
     auto stored = start_store_services(cfg);
     if (!stored) {
@@ -121,9 +120,6 @@ int serve_command(const config::Config& cfg) {
     // stayed ~20% above its start after a soak; one arena comes back to within 1% (bench/soak).
     // The threads here spend their time in syscalls, not malloc: contention is negligible.
     if (std::getenv("MALLOC_ARENA_MAX") == nullptr) ::mallopt(M_ARENA_MAX, 1);
-    asio::io_context io(static_cast<int>(cfg.http_threads));
-    pool::Engine engine(io.get_executor(), cfg, services->quotas, *services->launcher, *services->groups, services->layers,
-                        services->networks());
     backing.watch(engine);
     http::Server server(io, cfg, api::make_handler(engine, cfg, backing.backends()));
     auto port = server.start();

@@ -90,12 +90,22 @@ sys::Result<Services> build_services(const config::Config& cfg) {
     return s;
 }
 
+std::vector<pool::LayerStatus> isolation_layers(const Services& s) {
+    std::vector<pool::LayerStatus> all = s.layers;
+    if (s.groups) {
+        auto more = s.groups->layers();
+        all.insert(all.end(), more.begin(), more.end());
+    }
+    if (s.links) {
+        auto more = s.links->layers();
+        all.insert(all.end(), more.begin(), more.end());
+    }
+    return all;
+}
+
 std::vector<std::string> missing_layers(const Services& s) {
     std::vector<std::string> missing;
-    for (const auto& l : s.layers) {
-        if (!l.active) missing.push_back(l.name + ": " + l.detail);
-    }
-    for (const auto& l : s.groups->layers()) {
+    for (const auto& l : isolation_layers(s)) {
         if (!l.active) missing.push_back(l.name + ": " + l.detail);
     }
     return missing;

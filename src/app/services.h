@@ -22,7 +22,8 @@ struct Services {
     std::unique_ptr<CgroupGroups> groups;
     std::unique_ptr<sandbox::SpawnerClient> spawner;  // heap: the launcher points at it
     std::unique_ptr<SpawnerLauncher> launcher;
-    std::vector<pool::LayerStatus> layers;  // besides cgroups (those come from `groups`)
+    // Built here (seccomp, namespaces); isolation_layers() adds those of `groups` and `links`.
+    std::vector<pool::LayerStatus> layers;
     std::unique_ptr<network::Egress> egress;  // NETWORK_MODE=egress only
     std::unique_ptr<EgressLinks> links;       // over `egress`; null without it
     [[nodiscard]] pool::RunNetworkFactory* networks() const { return links.get(); }
@@ -34,6 +35,10 @@ struct Services {
 
 // RUNTIME_DIR, or <dir of this executable>/runtime.
 [[nodiscard]] std::filesystem::path runtime_dir(const config::Config& cfg);
+
+// Every isolation layer the services provide (seccomp, namespaces, cgroups, socket memory,
+// egress): the one list /health shows and the fail-closed start checks.
+[[nodiscard]] std::vector<pool::LayerStatus> isolation_layers(const Services& s);
 
 // Layers that are missing, unless ALLOW_DEGRADED: the server then refuses to start.
 [[nodiscard]] std::vector<std::string> missing_layers(const Services& s);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include "network/egress.h"
+#include "sys/fd_util.h"
 
 namespace sbx::app {
 
@@ -27,8 +28,7 @@ sys::Result<pool::ZygoteProcess> SpawnerLauncher::launch(const pool::ZygoteSpec&
     z.user_limits = pool::user_namespace_limits(quotas_);
     z.resolv_conf = network::run_resolv_conf(cfg_);
     if (seccomp_memfd_) {
-        z.seccomp_memfd = sys::UniqueFd{::fcntl(seccomp_memfd_.get(), F_DUPFD_CLOEXEC, 0)};
-        if (!z.seccomp_memfd) return sys::errno_error(sys::Step::fcntl, "dup seccomp memfd");
+        SBX_TRY(z.seccomp_memfd, sys::dup_cloexec(seccomp_memfd_.get()));
     }
     SBX_TRY(auto handle, spawner_.spawn_zygote(std::move(z)));
     return pool::ZygoteProcess{std::move(handle.pidfd), std::move(handle.control), handle.pid};

@@ -1,6 +1,8 @@
 // SlirpLink: fork + exec of slirp4netns into a run's network namespace.
 #include "network/slirp_link.h"
 
+#include "sys/fd_util.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <linux/close_range.h>
@@ -24,12 +26,6 @@ using sys::UniqueFd;
 constexpr int kNetnsFd = 3;
 constexpr int kReadyFd = 4;
 constexpr int kExitFd = 5;
-
-sys::Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return sys::errno_error(Step::pipe);
-    return std::pair{UniqueFd{p[0]}, UniqueFd{p[1]}};
-}
 
 // The child's exit status tells the parent which step failed (the child cannot log).
 enum ChildFailure : int {
@@ -128,8 +124,8 @@ SlirpLink::~SlirpLink() {
 sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_netns, GidLease gid,
                                         std::shared_ptr<LinkReaper> reaper,
                                         std::span<const int> run_groups) {
-    SBX_TRY(auto ready, make_pipe());
-    SBX_TRY(auto exit_pipe, make_pipe());
+    SBX_TRY(auto ready, sys::make_pipe("link ready"));
+    SBX_TRY(auto exit_pipe, sys::make_pipe("link exit"));
     // argv and envp exist before the fork: the child must not allocate.
     std::vector<std::string> args = {
         options.program.string(), "--configure", "--mtu=" + std::to_string(options.mtu),
@@ -143,7 +139,7 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_net
     std::array<char*, 2> envp{path_env.data(), nullptr};
     const std::string program = options.program.string();
 
-    const ChildArgs child_args{run_netns, ready.second.get(), exit_pipe.first.get(), gid.id(),
+    const ChildArgs child_args{run_netns, ready.write.get(), exit_pipe.read.get(), gid.id(),
                                run_groups.data(), run_groups.size(), program.c_str(),
                                argv.data(), envp.data()};
 
@@ -159,8 +155,8 @@ sys::Result<SlirpLink> SlirpLink::start(const SlirpOptions& options, int run_net
     SlirpLink link;
     link.reaper_ = std::move(reaper);
     link.gid_ = std::move(gid);
-    link.ready_read_ = std::move(ready.first);
-    link.exit_write_ = std::move(exit_pipe.second);
+    link.ready_read_ = std::move(ready.read);
+    link.exit_write_ = std::move(exit_pipe.write);
     link.process_ = sys::ChildProcess{pid, std::move(*pidfd)};
     return link;
 }

@@ -28,14 +28,6 @@ std::string_view Message::type() const {
 
 bool is_eof(const SysError& e) { return e.err == 0 && e.detail == "eof"; }
 
-Result<std::pair<UniqueFd, UniqueFd>> seqpacket_pair() {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) {
-        return sys::errno_error(Step::socket, "socketpair");
-    }
-    return std::pair{UniqueFd{fds[0]}, UniqueFd{fds[1]}};
-}
-
 Result<void> send_message(int fd, const boost::json::object& body, std::span<const int> fds,
                           int wait_ms) {
     const std::string text = boost::json::serialize(body);

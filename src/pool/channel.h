@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sys/error.h"
+#include "sys/fd_util.h"
 #include "sys/unique_fd.h"
 
 namespace sbx::pool {
@@ -48,8 +49,5 @@ private:
     boost::asio::posix::stream_descriptor sd_;
     sys::Step step_;
 };
-
-// A connected SEQPACKET pair (both ends O_CLOEXEC).
-[[nodiscard]] sys::Result<std::pair<sys::UniqueFd, sys::UniqueFd>> seqpacket_pair();
 
 }  // namespace sbx::pool

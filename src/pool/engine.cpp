@@ -62,14 +62,8 @@ Engine::Engine(asio::any_io_executor ex, const config::Config& cfg, const RunQuo
       zygotes_(ex, launcher,
                ZygotePoolOptions{cfg.run_mode == config::RunMode::zygote ? cfg.zygotes : 0U,
                                  cfg.run_mode == config::RunMode::zygote, cfg.preload_modules}),
-      driver_{1000, cfg.sandbox_uid_base, quotas},
+      driver_{sandbox::kPythonSandboxUid, cfg.sandbox_uid_base, quotas},
       runs_(ex, cfg, driver_, zygotes_, groups, networks) {
-    auto group_layers = groups_.layers();
-    layers_.insert(layers_.end(), group_layers.begin(), group_layers.end());
-    if (networks != nullptr) {
-        auto network_layers = networks->layers();
-        layers_.insert(layers_.end(), network_layers.begin(), network_layers.end());
-    }
 }
 
 Engine::~Engine() { stop(); }
@@ -139,6 +133,14 @@ HealthReport Engine::health() const {
     for (const auto& l : layers_) {
         if (!l.active) h.reasons.push_back(l.name + " inactive: " + l.detail);
     }
+    const auto info = zygotes_.any_info();
+    if (info && info->seccomp_instructions > 0) {
+        for (auto& l : h.layers) {
+            if (l.name == "seccomp") {
+                l.detail += " (" + std::to_string(info->seccomp_instructions) + " instructions)";
+            }
+        }
+    }
     h.run_mode = std::string(config::to_string(cfg_.run_mode));
     h.running = admission_.running();
     h.queued = admission_.queued();
@@ -151,7 +153,7 @@ HealthReport Engine::health() const {
     }
     if (h.queue_capacity > 0 && h.queued >= h.queue_capacity) h.reasons.emplace_back("queue full");
     if (stopped_.load()) h.reasons.emplace_back("shutting down");
-    if (auto info = zygotes_.any_info()) {
+    if (info) {
         h.python_version = info->python_version;
         h.packages = info->packages;
     }

@@ -25,7 +25,7 @@ public:
     // quotas: the run uids and per-run limits (plan_run_quotas), as the zygotes were told.
     Engine(boost::asio::any_io_executor ex, const config::Config& cfg, const RunQuotas& quotas,
            ZygoteLauncher& launcher, RunGroupFactory& groups,
-           std::vector<LayerStatus> isolation_layers,
+           std::vector<LayerStatus> isolation_layers,  // all of them (shown by /health)
            RunNetworkFactory* networks = nullptr);  // null: no egress (NETWORK_MODE=none)
     ~Engine() override;
 

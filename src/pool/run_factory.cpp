@@ -108,9 +108,9 @@ void RunFactory::wake(StockKey key) {
 }
 
 // The replacement of a taken run is prepared once that run has been answered (run_done), not
-// while it runs: on 2 cores the preparation (a fork of the zygote, the run's set-up) competes
-// with the run it replaces (measured: print p50 3.9 ms with the refill at take, 2.65 ms
-// without, one request at a time). Only a take that empties the stock refills at once.
+// while it runs: on a small machine the preparation (a fork of the zygote, the run's set-up)
+// competes with the run it replaces (bench/README.md, "Prepared runs"). Only a take that
+// empties the stock refills at once.
 asio::awaitable<Result<PreparedRun>> RunFactory::take(ZygoteKind kind, bool network) {
     if (kind != ZygoteKind::cold) {
         const StockKey key{kind, network};
@@ -132,7 +132,7 @@ void RunFactory::run_done(ZygoteKind kind, bool network) {
 // flight): their preparation mostly waits for slirp4netns to come up, and one at a time could
 // not keep up with back-to-back requests. Others one at a time: their preparation is CPU work
 // on the cores the runs use, and two at once cost the runs more than the stock gained
-// (measured on 2 cores: pandas p50 20.5 ms side by side, 17.7 ms one at a time).
+// (bench/README.md, "Prepared runs").
 asio::awaitable<void> RunFactory::keep_stocked(StockKey key) {
     auto& timer = wakeups_[key];  // on the strand: no lock needed for wakeups_, in_flight_
     timer = std::make_unique<asio::steady_timer>(strand_);

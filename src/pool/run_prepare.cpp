@@ -15,7 +15,10 @@
 #include <boost/json.hpp>
 #include <csignal>
 
+#include "pool/run_protocol.h"
 #include "pool/run_verdict.h"
+#include "sandbox/sandbox_ids.h"
+#include "sys/fd_util.h"
 #include "sys/pidfd.h"
 
 namespace sbx::pool {
@@ -29,42 +32,33 @@ using sys::UniqueFd;
 
 namespace {
 
-Result<std::pair<UniqueFd, UniqueFd>> make_pipe() {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return sys::errno_error(Step::pipe);
-    return std::pair{UniqueFd{p[0]}, UniqueFd{p[1]}};
-}
-
-json::object run_message(const std::string& run_id, std::uint32_t host_uid,
-                         const config::Config& cfg, const DriverSettings& s,
-                         bool has_memory_group, std::size_t cgroup_fds) {
-    json::array fds{"run", "stdout", "stderr", "end"};
-    for (std::size_t i = 0; i < cgroup_fds; ++i) fds.emplace_back("cgroup");
-    const std::uint32_t outer = 1000 + (host_uid - s.uid_base - 1);  // in the zygote's namespace
+RunMessage run_message(const std::string& run_id, std::uint32_t host_uid,
+                       const config::Config& cfg, const DriverSettings& s, bool has_memory_group,
+                       bool with_stdin, std::size_t cgroup_fds) {
+    RunMessage m;
+    m.fds = {"run", "stdout", "stderr", "end"};
+    if (with_stdin) m.fds.emplace_back("stdin");
+    m.fds.insert(m.fds.end(), cgroup_fds, "cgroup");
+    const std::uint32_t outer = sandbox::kPythonSandboxUid + (host_uid - s.uid_base - 1);
     const RunQuotas& q = s.quotas;
-    return json::object{
-        {"type", "run"},
-        {"id", run_id},
-        {"uid", s.sandbox_uid},
-        {"gid", s.sandbox_uid},
-        {"outer_uid", outer},
-        {"outer_gid", outer},
-        {"nproc", q.nproc},
-        {"sigpending", q.sigpending},
-        {"msgqueue", q.msgqueue},
-        {"memlock", q.memlock},
-        {"socket_buffer_max", q.socket_buffer_max},
-        {"workdir_bytes", cfg.workdir_size_bytes},
-        {"workdir_inodes", cfg.workdir_max_inodes},
-        {"tmp_bytes", cfg.tmp_size_bytes},
-        {"nofile", cfg.nofile_limit},
-        {"fsize", cfg.workdir_size_bytes},
-        // Without a memory cgroup, RLIMIT_AS stands in: it counts address space, and a
-        // pre-imported zygote already maps ~250 MB, hence the allowance on top of the limit.
-        {"as_bytes", has_memory_group ? 0 : cfg.memory_limit_bytes + (1ULL << 30)},
-        {"policy", config::to_string(cfg.code_policy)},
-        {"fds", std::move(fds)},
-    };
+    m.id = run_id;
+    m.uid = m.gid = s.sandbox_uid;
+    m.outer_uid = m.outer_gid = outer;  // in the zygote's namespace
+    m.nproc = q.nproc;
+    m.sigpending = q.sigpending;
+    m.msgqueue = q.msgqueue;
+    m.memlock = q.memlock;
+    m.socket_buffer_max = q.socket_buffer_max;
+    m.workdir_bytes = cfg.workdir_size_bytes;
+    m.workdir_inodes = cfg.workdir_max_inodes;
+    m.tmp_bytes = cfg.tmp_size_bytes;
+    m.nofile = cfg.nofile_limit;
+    m.fsize = cfg.workdir_size_bytes;
+    // Without a memory cgroup, RLIMIT_AS stands in: it counts address space, and a
+    // pre-imported zygote already maps ~250 MB, hence the allowance on top of the limit.
+    m.as_bytes = has_memory_group ? 0 : cfg.memory_limit_bytes + (1ULL << 30);
+    m.policy = std::string(config::to_string(cfg.code_policy));
+    return m;
 }
 
 // Waits for G's "ready" (pidfd, work-dir fd, network namespace fd), or a set-up error, within the timeout.
@@ -84,9 +78,8 @@ asio::awaitable<Result<Message>> await_ready(Channel& ch, std::chrono::milliseco
 // Waits until the run's link says it is up (one byte) or failed (EOF), within the timeout.
 asio::awaitable<Result<void>> await_link(RunNetwork& link, std::chrono::milliseconds timeout) {
     auto ex = co_await asio::this_coro::executor;
-    const int fd = ::fcntl(link.ready_fd(), F_DUPFD_CLOEXEC, 0);
-    if (fd < 0) co_return sys::errno_error(Step::fcntl, "link ready fd");
-    asio::posix::stream_descriptor ready(ex, fd);
+    SBX_CO_TRY(auto fd, sys::dup_cloexec(link.ready_fd()));
+    asio::posix::stream_descriptor ready(ex, fd.release());
     asio::steady_timer timer(ex, timeout);
     char byte = 0;
     auto which = co_await (ready.async_read_some(asio::buffer(&byte, 1), asio::as_tuple(asio::use_awaitable)) ||
@@ -118,7 +111,8 @@ PreparedRun::~PreparedRun() {
     if (!pidfd) return;  // never ready: no process ever acted as the run's uid
     (void)sys::raw_pidfd_send_signal(pidfd.get(), SIGKILL);
     // G is pid 1 of the run's pid namespace: once it has exited, every process of the run has.
-    if (uid) uid.busy_until_readable(UniqueFd{::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 0)});
+    if (!uid) return;
+    if (auto watch = sys::dup_cloexec(pidfd.get())) uid.busy_until_readable(std::move(*watch));
 }
 
 bool PreparedRun::usable() const {
@@ -132,27 +126,35 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
                                                  sys::IdLease uid, std::unique_ptr<RunGroup> group,
                                                  RunNetworkFactory* network,
                                                  const config::Config& cfg,
-                                                 const DriverSettings& settings) {
+                                                 const DriverSettings& settings, bool with_stdin) {
     auto ex = co_await asio::this_coro::executor;
-    SBX_CO_TRY(auto out_pipe, make_pipe());
-    SBX_CO_TRY(auto err_pipe, make_pipe());
-    SBX_CO_TRY(auto end_pipe, make_pipe());
-    SBX_CO_TRY(auto run_pair, seqpacket_pair());
+    SBX_CO_TRY(auto out_pipe, sys::make_pipe("stdout"));
+    SBX_CO_TRY(auto err_pipe, sys::make_pipe("stderr"));
+    SBX_CO_TRY(auto end_pipe, sys::make_pipe("end"));
+    sys::Pipe in_pipe;
+    if (with_stdin) {
+        SBX_CO_TRY(in_pipe, sys::make_pipe("stdin"));
+    }
+    SBX_CO_TRY(auto run_pair, sys::seqpacket_pair("run"));
     std::vector<UniqueFd> cgroup_fds;
     if (group != nullptr) {
         SBX_CO_TRY(auto fds, group->procs_fds());
         cgroup_fds = std::move(fds);
     }
-    std::vector<int> fds{run_pair.second.get(), out_pipe.second.get(), err_pipe.second.get(),
-                         end_pipe.second.get()};
+    std::vector<int> fds{run_pair.second.get(), out_pipe.write.get(), err_pipe.write.get(),
+                         end_pipe.write.get()};
+    if (with_stdin) fds.push_back(in_pipe.read.get());
     for (const auto& fd : cgroup_fds) fds.push_back(fd.get());
     SBX_CO_TRY_VOID(zygote->send_run(
-        run_message(run_id, uid.id(), cfg, settings, group != nullptr, cgroup_fds.size()), fds));
+        encode(run_message(run_id, uid.id(), cfg, settings, group != nullptr, with_stdin,
+                           cgroup_fds.size())),
+        fds));
     // Our copies of the run's ends go at once: EOF on the pipes must mean the run is over.
     run_pair.second.reset();
-    out_pipe.second.reset();
-    err_pipe.second.reset();
-    end_pipe.second.reset();
+    out_pipe.write.reset();
+    err_pipe.write.reset();
+    end_pipe.write.reset();
+    in_pipe.read.reset();
     cgroup_fds.clear();
 
     PreparedRun run;
@@ -161,9 +163,10 @@ asio::awaitable<Result<PreparedRun>> prepare_run(std::shared_ptr<Zygote> zygote,
     run.run_id = std::move(run_id);
     run.group = std::move(group);
     run.channel = std::make_unique<Channel>(ex, std::move(run_pair.first), Step::run_protocol);
-    run.stdout_read = std::move(out_pipe.first);
-    run.stderr_read = std::move(err_pipe.first);
-    run.end_read = std::move(end_pipe.first);
+    run.stdout_read = std::move(out_pipe.read);
+    run.stderr_read = std::move(err_pipe.read);
+    run.end_read = std::move(end_pipe.read);
+    run.stdin_write = std::move(in_pipe.write);
     SBX_CO_TRY(auto ready, co_await await_ready(*run.channel, settings.setup_timeout));
     run.pidfd = std::move(ready.fds[0]);
     run.g_pid = sys::pid_of_pidfd(run.pidfd.get()).value_or(0);

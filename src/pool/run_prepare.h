@@ -14,12 +14,14 @@
 #include "pool/run_network.h"
 #include "pool/run_quotas.h"
 #include "pool/zygote.h"
+#include "sandbox/sandbox_ids.h"
 #include "sys/id_pool.h"
 
 namespace sbx::pool {
 
 struct DriverSettings {
-    std::uint32_t sandbox_uid = 1000;  // the program's uid and gid, in its own user namespace
+    // The program's uid and gid, in its own user namespace.
+    std::uint32_t sandbox_uid = sandbox::kPythonSandboxUid;
     // SANDBOX_UID_BASE: the run holding host uid uid_base + 1 + k is uid 1000 + k in its
     // zygote's user namespace, and maps its own uid 1000 onto that.
     std::uint32_t uid_base = 0;
@@ -50,19 +52,22 @@ struct PreparedRun {
     std::unique_ptr<RunGroup> group;    // null on hosts without cgroups
     std::unique_ptr<Channel> channel;   // the run socket
     sys::UniqueFd stdout_read, stderr_read;
-    sys::UniqueFd end_read;  // the runner's end-of-program report ("end N\n"), see run_driver
+    sys::UniqueFd end_read;     // the end pipe's read end (records: pool/end_pipe.h)
+    // The program's stdin (prepared with_stdin; else the program's fd 0 is /dev/null).
+    sys::UniqueFd stdin_write;
     sys::UniqueFd pidfd;    // G, pid 1 of the run's pid namespace
     pid_t g_pid = 0;        // G's pid in the server's namespace (from the pidfd), 0 if unknown
     sys::UniqueFd workdir;  // O_DIRECTORY fd of the run's /work tmpfs
     std::unique_ptr<RunNetwork> link;  // egress runs: up before the run counts as prepared
 };
 
-// Forks the run as host uid `uid` and waits for G's "ready"; with `network` (egress), then attaches the run's
-// link and waits until it is up. Errors: the step that failed (inside G for set-up failures,
+// Forks the run as host uid `uid` and waits for G's "ready"; with `network` (egress), then
+// attaches the run's link and waits until it is up. `with_stdin`: the program's fd 0 is a pipe
+// the server writes to (PreparedRun::stdin_write), else /dev/null. Errors: the step that failed (inside G for set-up failures,
 // e.g. mount_tmpfs; run_protocol / zygote_protocol for lost processes; network_ready).
 boost::asio::awaitable<sys::Result<PreparedRun>> prepare_run(
     std::shared_ptr<Zygote> zygote, std::string run_id, sys::IdLease uid,
     std::unique_ptr<RunGroup> group, RunNetworkFactory* network, const config::Config& cfg,
-    const DriverSettings& settings);
+    const DriverSettings& settings, bool with_stdin = false);
 
 }  // namespace sbx::pool

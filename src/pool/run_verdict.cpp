@@ -59,20 +59,6 @@ bool ended_with_memory_error(std::string_view err) {
 
 int flush_signal() { return SIGRTMAX; }
 
-std::optional<int> parse_end_report(std::string_view text) {
-    constexpr std::string_view kPrefix = "end ";
-    if (!text.starts_with(kPrefix) || !text.ends_with('\n')) return std::nullopt;
-    const auto digits = text.substr(kPrefix.size(), text.size() - kPrefix.size() - 1);
-    if (digits.empty() || digits.size() > 3) return std::nullopt;
-    int value = 0;
-    for (const char c : digits) {
-        if (c < '0' || c > '9') return std::nullopt;
-        value = value * 10 + (c - '0');
-    }
-    if (value > 255) return std::nullopt;
-    return value;
-}
-
 SysError setup_error_from(const boost::json::object& body) {
     SysError e{Step::run_protocol, 0, {}};
     if (auto it = body.find("step"); it != body.end() && it->value().is_string()) {
@@ -88,11 +74,16 @@ SysError setup_error_from(const boost::json::object& body) {
     return e;
 }
 
-void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f) {
+void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f, const VerdictLimits& limits) {
     out.exit_code = f.exit_code;
     out.signal = f.signal;
-    out.cpu_time_s = f.stats.cpu_time_s;
+    // Without a group the zygote's figure (G and the children it reaped) is the best there is.
+    out.cpu_time_s = f.stats.cpu_time_s ? f.stats.cpu_time_s : f.reported_cpu_time_s;
     out.memory_peak_bytes = f.stats.memory_peak_bytes;
+    if (out.stdout_truncated || out.stderr_truncated) {
+        out.warnings.push_back("output truncated at MAX_OUTPUT_SIZE (" +
+                               std::to_string(limits.max_output_bytes) + " bytes per stream)");
+    }
     if (f.policy_message) {
         out.verdict = Verdict::policy_violation;
         out.policy_message = *f.policy_message;
@@ -106,6 +97,9 @@ void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f) {
         out.failure = f.setup_error;
     } else if (f.timed_out) {
         out.verdict = Verdict::timeout;
+    } else if (f.cpu_limited) {
+        out.verdict = Verdict::timeout;
+        out.warnings.emplace_back("CPU time limit reached");
     } else if (f.flooded) {
         out.verdict = Verdict::output_limit;
     } else if ((f.stats.oom_kills > 0 && (f.signal || out.exit_code.value_or(0) != 0)) ||
@@ -124,6 +118,13 @@ void apply_verdict(sandbox::RunOutcome& out, const RunFacts& f) {
         out.verdict = Verdict::nonzero_exit;
     } else {
         out.verdict = Verdict::ok;
+    }
+    if (f.stats.oom_kills > 0 && out.verdict != Verdict::memory_limit) {
+        // The program survived, but the kernel killed some of its processes: say so, or a
+        // child that vanished would look like the program's own doing.
+        out.warnings.push_back(std::to_string(f.stats.oom_kills) +
+                               " process(es) of the run killed for exceeding MEMORY_LIMIT (" +
+                               std::to_string(limits.memory_limit_bytes >> 20) + " MiB)");
     }
 }
 

@@ -12,6 +12,7 @@
 #include <csignal>
 
 #include "log/log.h"
+#include "pool/run_protocol.h"
 #include "sys/pidfd.h"
 
 namespace sbx::pool {
@@ -29,20 +30,6 @@ std::string_view to_string(ZygoteKind k) {
     }
     return "?";
 }
-
-namespace {
-
-std::map<std::string, std::string> string_map(const json::object& body, std::string_view key) {
-    std::map<std::string, std::string> out;
-    if (auto it = body.find(key); it != body.end() && it->value().is_object()) {
-        for (const auto& [k, v] : it->value().as_object()) {
-            out[std::string(k)] = v.is_string() ? std::string(v.as_string()) : json::serialize(v);
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 Zygote::Zygote(const asio::any_io_executor& ex, ZygoteKind kind, ZygoteProcess proc)
     : kind_(kind),
@@ -63,17 +50,12 @@ asio::awaitable<Result<void>> Zygote::wait_ready(std::chrono::milliseconds timeo
     auto msg = std::move(std::get<0>(which));
     if (!msg) co_return msg.error();
     if (msg->type() != "ready") co_return SysError{Step::zygote_start, EPROTO, std::string(msg->type())};
-    const auto& b = msg->body;
-    if (auto it = b.find("python"); it != b.end() && it->value().is_string()) {
-        info_.python_version = std::string(it->value().as_string());
-    }
-    if (auto it = b.find("preloaded"); it != b.end() && it->value().is_array()) {
-        for (const auto& v : it->value().as_array()) {
-            if (v.is_string()) info_.preloaded.emplace_back(v.as_string());
-        }
-    }
-    info_.failed = string_map(b, "failed");
-    info_.packages = string_map(b, "packages");
+    SBX_CO_TRY(auto ready, decode_zygote_ready(msg->body));
+    info_.python_version = std::move(ready.python);
+    info_.preloaded = std::move(ready.preloaded);
+    info_.failed = std::move(ready.failed);
+    info_.packages = std::move(ready.packages);
+    info_.seccomp_instructions = ready.seccomp_instructions;
     co_return Result<void>{};
 }
 
@@ -86,7 +68,7 @@ asio::awaitable<void> Zygote::watch() {
             }
             break;
         }
-        // pong and other status messages need no action: receiving anything proves liveness.
+        // Nothing else is sent on the control socket after `ready`: liveness is EOF's absence.
     }
     alive_.store(false);
 }

@@ -46,6 +46,7 @@ struct ZygoteInfo {
     std::vector<std::string> preloaded;
     std::map<std::string, std::string> failed;    // module -> error
     std::map<std::string, std::string> packages;  // name -> version
+    std::uint32_t seccomp_instructions = 0;       // the runs' filter as loaded (0: none)
 };
 
 class Zygote : public std::enable_shared_from_this<Zygote> {

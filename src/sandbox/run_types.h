@@ -21,7 +21,7 @@ struct RunRequest {
     std::string code;        // becomes main.py in the work dir
     std::chrono::seconds timeout{30};
     std::vector<InputFile> files;
-    std::optional<bool> network;  // per-request network flag (issue 6); nullopt = server default
+    std::optional<bool> network;  // the request's "network" flag; nullopt = server default
     // Who the run is admitted for (fair admission: a free slot goes round-robin among
     // subjects): "key:<id>" or "ip:<address>"; empty = one anonymous subject. concurrency: the
     // subject's limit of runs in flight (running + waiting), 0 = none.

@@ -20,6 +20,7 @@
 #include "sandbox/spawner_protocol.h"
 #include "sandbox/zygote_launch.h"
 #include "sys/eintr.h"
+#include "sys/fd_util.h"
 
 namespace sbx::sandbox {
 namespace {
@@ -121,12 +122,9 @@ Result<void> ensure_staging_dir(const std::filesystem::path& dir) {
 
 Result<SpawnerClient> Spawner::start(const SpawnerOptions& options) {
     SBX_TRY_VOID(ensure_staging_dir(options.staging_dir));
-    int sv[2] = {-1, -1};
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        return sys::errno_error(Step::socket, "spawner");
-    }
-    UniqueFd server_end{sv[0]};
-    UniqueFd spawner_end{sv[1]};
+    SBX_TRY(sys::FdPair pair, sys::seqpacket_pair("spawner"));
+    UniqueFd server_end = std::move(pair.first);
+    UniqueFd spawner_end = std::move(pair.second);
     const pid_t pid = ::fork();
     if (pid < 0) return sys::errno_error(Step::fork, "spawner");
     if (pid == 0) {

@@ -15,8 +15,10 @@
 #include <utility>
 
 #include "sandbox/child_plan.h"
+#include "sandbox/sandbox_ids.h"
 #include "sys/child_process.h"
 #include "sys/eintr.h"
+#include "sys/fd_util.h"
 
 namespace sbx::sandbox {
 namespace {
@@ -30,23 +32,8 @@ using sys::UniqueFd;
 constexpr std::uint64_t kNsFlags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
                                    CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP;
 
-struct Pipe {
-    UniqueFd read;
-    UniqueFd write;
-};
-
-Result<Pipe> make_pipe() {
-    int p[2] = {-1, -1};
-    if (::pipe2(p, O_CLOEXEC) != 0) return sys::errno_error(Step::pipe, "zygote");
-    return Pipe{UniqueFd{p[0]}, UniqueFd{p[1]}};
-}
-
 // Moves `fd` to a number >= kChildFdFloor (CLOEXEC) so the child's dup2 onto 3/4 is safe.
-Result<UniqueFd> raise_fd(UniqueFd fd) {
-    const int high = ::fcntl(fd.get(), F_DUPFD_CLOEXEC, kChildFdFloor);
-    if (high < 0) return sys::errno_error(Step::fcntl, "F_DUPFD_CLOEXEC");
-    return UniqueFd{high};
-}
+Result<UniqueFd> raise_fd(const UniqueFd& fd) { return sys::dup_cloexec(fd.get(), kChildFdFloor); }
 
 Result<UniqueFd> empty_sealed_memfd() {
     const int fd = ::memfd_create("pysandbox-seccomp", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -129,7 +116,8 @@ Result<void> write_proc_file(pid_t pid, const char* name, const std::string& tex
 Result<void> parent_write_id_maps(pid_t pid, std::uint32_t base, std::uint32_t count) {
     // ns 0 (the zygote, "root" of its namespace only) and ns 1000 ... 999 + count (one per run;
     // each run maps its own uid 1000 onto one of them in a user namespace of its own).
-    const std::string map = "0 " + std::to_string(base) + " 1\n1000 " + std::to_string(base + 1) +
+    const std::string map = "0 " + std::to_string(base) + " 1\n" +
+                            std::to_string(kPythonSandboxUid) + " " + std::to_string(base + 1) +
                             " " + std::to_string(count) + "\n";
     // setgroups stays "allow": we write gid_map as host root, and runs call setgroups([]).
     SBX_TRY_VOID(write_proc_file(pid, "uid_map", map, Step::uid_map));
@@ -157,17 +145,16 @@ Result<ZygoteHandle> launch_zygote(ZygoteSpec spec, const std::filesystem::path&
     if (!memfd) {
         SBX_TRY(memfd, empty_sealed_memfd());
     }
-    int sv[2] = {-1, -1};
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
-        return sys::errno_error(Step::socket, "zygote control");
-    }
-    UniqueFd server_end{sv[0]};
-    SBX_TRY(UniqueFd child_ctl, raise_fd(UniqueFd{sv[1]}));
-    SBX_TRY(UniqueFd child_memfd, raise_fd(std::move(memfd)));
-    SBX_TRY(Pipe release, make_pipe());
-    SBX_TRY(Pipe failure, make_pipe());
-    SBX_TRY(release.read, raise_fd(std::move(release.read)));
-    SBX_TRY(failure.write, raise_fd(std::move(failure.write)));
+    SBX_TRY(sys::FdPair control, sys::seqpacket_pair("zygote control"));
+    UniqueFd server_end = std::move(control.first);
+    SBX_TRY(UniqueFd child_ctl, raise_fd(control.second));
+    SBX_TRY(UniqueFd child_memfd, raise_fd(memfd));
+    control.second.reset();
+    memfd.reset();
+    SBX_TRY(sys::Pipe release, sys::make_pipe("zygote"));
+    SBX_TRY(sys::Pipe failure, sys::make_pipe("zygote"));
+    SBX_TRY(release.read, raise_fd(release.read));
+    SBX_TRY(failure.write, raise_fd(failure.write));
     plan.fds = ChildFds{release.read.get(), failure.write.get(), child_ctl.get(),
                         child_memfd.get()};
 

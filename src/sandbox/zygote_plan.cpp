@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "sandbox/child_plan.h"
+#include "sandbox/sandbox_ids.h"
 
 namespace sbx::sandbox {
 namespace {
@@ -57,10 +58,11 @@ private:
 
 void plan_etc(PlanBuilder& b, const ZygoteSpec& spec) {
     b.add(OpKind::make_dir, Step::make_dir, "etc");
+    const std::string id = std::to_string(kPythonSandboxUid);
     b.add(OpKind::write_file, Step::write, "etc/passwd",
-          "root:x:0:0:root:/tmp:/usr/sbin/nologin\nsandbox:x:1000:1000:sandbox:/work:"
-          "/usr/sbin/nologin\n");
-    b.add(OpKind::write_file, Step::write, "etc/group", "root:x:0:\nsandbox:x:1000:\n");
+          "root:x:0:0:root:/tmp:/usr/sbin/nologin\nsandbox:x:" + id + ":" + id +
+              ":sandbox:/work:/usr/sbin/nologin\n");
+    b.add(OpKind::write_file, Step::write, "etc/group", "root:x:0:\nsandbox:x:" + id + ":\n");
     b.add(OpKind::write_file, Step::write, "etc/hosts",
           "127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost ip6-loopback\n");
     b.add(OpKind::write_file, Step::write, "etc/hostname", "sandbox\n");

@@ -26,7 +26,8 @@ class ServerProcess:
     def __init__(self, env=None, args=()):
         binary = os.environ.get("PYSANDBOX_BIN", "")
         if not binary or not os.access(binary, os.X_OK):
-            pytest.skip("PYSANDBOX_BIN does not name an executable pysandbox binary")
+            # A test that cannot start its server fails; it does not skip.
+            pytest.fail("PYSANDBOX_BIN does not name an executable pysandbox binary", pytrace=False)
         self.log = []
         self._port = None
         self._ready = threading.Event()
@@ -83,6 +84,14 @@ class ServerProcess:
                 self.proc.kill()
                 self.proc.wait()
         self._cwd.cleanup()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def require_binary():
+    """Every test here needs the binary (CTest passes it): without it they fail, not skip."""
+    binary = os.environ.get("PYSANDBOX_BIN", "")
+    if not binary or not os.access(binary, os.X_OK):
+        pytest.fail("PYSANDBOX_BIN does not name an executable pysandbox binary", pytrace=False)
 
 
 @contextlib.contextmanager

@@ -173,10 +173,6 @@ class Zygote:
         with open("/proc/%d/task/%d/children" % (self.holder, self.holder)) as f:
             return int(f.read().split()[0])
 
-    def ping(self):
-        protocol.send(self.control, {"type": "ping"})
-        return self.recv_control()
-
     def close(self, timeout=10):
         """EOF on the control socket; returns the holder's exit status."""
         self.control.close()

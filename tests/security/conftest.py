@@ -257,7 +257,8 @@ class Server:
     def __init__(self, name, extra_env=None):
         binary = os.environ.get("PYSANDBOX_BIN", "")
         if not binary or not os.access(binary, os.X_OK):
-            pytest.skip("PYSANDBOX_BIN does not name an executable pysandbox binary")
+            # An attack suite that cannot start its server has tested nothing: fail, never skip.
+            pytest.fail("PYSANDBOX_BIN does not name an executable pysandbox binary", pytrace=False)
         self.prefix = (CGROUP_PREFIX + "-" + re.sub(r"[^A-Za-z0-9_-]", "-", name))[:64]
         self.log = []
         self._port = None
@@ -277,7 +278,9 @@ class Server:
         })
         env.update(extra_env or {})
         self.proc = subprocess.Popen(
-            [binary, "serve", "--port", "0", "--code-policy", "off", "--allow-degraded", "true"],
+            # No --allow-degraded: a server missing an isolation layer refuses to start, and
+            # the attacks below rely on every one of them.
+            [binary, "serve", "--port", "0", "--code-policy", "off"],
             cwd=self.cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE, text=True, errors="replace")
         self.pid = self.proc.pid
@@ -303,7 +306,7 @@ class Server:
         while time.monotonic() < deadline:
             try:
                 r = requests.get(self.url + "/health", timeout=2)
-                if r.status_code == 200 and r.json().get("status") in ("ok", "healthy", "degraded"):
+                if r.status_code == 200 and r.json().get("status") == "healthy":
                     # Wait until a run actually works (the zygote is ready).
                     if self.execute("print('warm')", timeout=20)["stdout"] == "warm\n":
                         self._wait_full_zygote(deadline)
@@ -311,7 +314,16 @@ class Server:
             except (requests.RequestException, ValueError, KeyError):
                 pass
             time.sleep(0.2)
-        raise RuntimeError("server never became healthy:\n" + "".join(self.log[-50:]))
+        missing = ""
+        try:
+            layers = requests.get(self.url + "/health", timeout=2).json().get("layers", [])
+            missing = "; ".join("%s: %s" % (l["name"], l["detail"]) for l in layers
+                                if not l.get("active"))
+        except (requests.RequestException, ValueError, KeyError):
+            pass
+        raise RuntimeError("server never became healthy%s:\n"
+                           % (" (missing isolation layers: " + missing + ")" if missing else "")
+                           + "".join(self.log[-50:]))
 
     def _wait_full_zygote(self, deadline):
         """Runs start on a lean zygote while the full one preloads: wait for the full one, so
@@ -328,7 +340,10 @@ class Server:
 
     def assert_healthy(self):
         code, body = self.health()
-        assert code == 200 and body.get("status") in ("ok", "healthy", "degraded"), body
+        assert code == 200, body
+        missing = [l for l in body.get("layers", []) if not l.get("active")]
+        assert not missing, "isolation layers the attacks rely on are missing: %r" % missing
+        assert body.get("status") == "healthy", body
         assert self.proc.poll() is None, "server exited"
         r = self.execute("print(6*7)", timeout=5)
         assert r["status"] == "ok" and r["stdout"] == "42\n", r.brief()

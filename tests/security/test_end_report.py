@@ -1,4 +1,4 @@
-"""The runner's end report (fd 255, "end N") is the program's own claim, and the server may
+"""The runner's end report (fd 255, the "end" record) is the program's own claim, and the server may
 answer from it while the run's pid 1 is still exiting. A program that forges it can only end
 its own run early; with any other process of the run still alive, the server ignores it and
 waits for the real exit. Either way nothing of the run is left on the host.
@@ -10,7 +10,7 @@ from conftest import marker
 FORGE_THEN_SLEEP = r"""
 import os, sys, time
 print("before", flush=True)
-os.write(255, b"end 0\n")
+os.write(255, b'end 12\n{"status":0}')
 time.sleep(20)
 print("never")
 """
@@ -22,7 +22,7 @@ import os, time
 M = %r
 if os.fork() == 0:
     os.execv("/bin/sleep", [M, "60"])
-os.write(255, b"end 0\n")
+os.write(255, b'end 12\n{"status":0}')
 time.sleep(1.5)
 os._exit(7)
 """
@@ -72,7 +72,7 @@ def forker(delay):
     except OSError:
         pass
 threads = [threading.Thread(target=forker, args=(%f + i * 40e-6,)) for i in range(8)]
-os.write(255, b"end 0\n")
+os.write(255, b'end 12\n{"status":0}')
 for t in threads:
     t.start()
 time.sleep(20)

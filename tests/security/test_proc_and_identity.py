@@ -180,7 +180,7 @@ print(json.dumps({"listing": listing, "open_above_2": open_fds,
 """
     res = run(code).result()
     # One deliberate fd: the write end of the end pipe, parked at RLIMIT_NOFILE - 1 (the
-    # runner writes "end N" there when the program is over; writing it early only ends this
+    # runner writes its "end" record there when the program is over; writing it early only ends this
     # run). Nothing of the zygote or the server: no socket, no pidfd, no namespace fd.
     assert [fd for fd, _ in res["open_above_2"]] == [255], res["open_above_2"]
     assert res["open_above_2"][0][1].startswith("pipe:["), res["open_above_2"]

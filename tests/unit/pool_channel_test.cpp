@@ -15,7 +15,7 @@ namespace {
 namespace asio = boost::asio;
 
 TEST(Channel, CarriesJsonAndFds) {
-    auto pair = seqpacket_pair();
+    auto pair = sys::seqpacket_pair();
     ASSERT_TRUE(pair);
     int p[2];
     ASSERT_EQ(::pipe(p), 0);
@@ -37,7 +37,7 @@ TEST(Channel, CarriesJsonAndFds) {
 }
 
 TEST(Channel, NothingQueuedEofAndGarbage) {
-    auto pair = seqpacket_pair();
+    auto pair = sys::seqpacket_pair();
     ASSERT_TRUE(pair);
     auto none = try_receive(pair->second.get(), sys::Step::run_protocol);
     ASSERT_TRUE(none);
@@ -54,7 +54,7 @@ TEST(Channel, NothingQueuedEofAndGarbage) {
 
 TEST(Channel, AsyncReceiveWaitsForTheMessage) {
     asio::io_context io;
-    auto pair = seqpacket_pair();
+    auto pair = sys::seqpacket_pair();
     ASSERT_TRUE(pair);
     Channel ch(io.get_executor(), std::move(pair->second), sys::Step::run_protocol);
     std::optional<sys::Result<Message>> got;

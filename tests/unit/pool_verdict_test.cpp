@@ -80,7 +80,7 @@ TEST(Verdict, PolicyWinsAndClearsOutput) {
     EXPECT_FALSE(o.signal.has_value());
 }
 
-TEST(Verdict, LostMonitorIsInternalError) {
+TEST(Verdict, RunWithoutExitReportIsInternalError) {
     RunFacts f;  // never exited
     RunOutcome o;
     apply_verdict(o, f);
@@ -128,18 +128,36 @@ TEST(Verdict, UnknownStepNameIsRunProtocol) {
     EXPECT_EQ(missing.detail, "");
 }
 
-}  // namespace
+// The end report's parsing moved to pool_end_pipe_test (EndPipe.EndStatusOnlyZeroTo255).
 
-// The runner's end report: only the exact form counts; anything else leaves the run to the
-// zygote's exit report.
-TEST(Verdict, EndReportParsesOnlyTheExactForm) {
-    EXPECT_EQ(parse_end_report("end 0\n"), 0);
-    EXPECT_EQ(parse_end_report("end 3\n"), 3);
-    EXPECT_EQ(parse_end_report("end 255\n"), 255);
-    for (const std::string_view bad : {"end 256\n", "end -1\n", "end 1", "end \n", "end 0001\n",
-                                       "END 0\n", "end 0\nend 1\n", "end 1x\n", "", "\n"}) {
-        EXPECT_EQ(parse_end_report(bad), std::nullopt) << bad;
-    }
+
+TEST(Verdict, WarningsAreDecidedHere) {
+    RunFacts f;
+    f.exited = true;
+    f.exit_code = 0;
+    f.stats.oom_kills = 2;
+    RunOutcome o;
+    o.stdout_truncated = true;
+    apply_verdict(o, f, VerdictLimits{1000, 64ULL << 20});
+    EXPECT_EQ(o.verdict, Verdict::ok);
+    ASSERT_EQ(o.warnings.size(), 2U);
+    EXPECT_EQ(o.warnings[0], "output truncated at MAX_OUTPUT_SIZE (1000 bytes per stream)");
+    EXPECT_EQ(o.warnings[1],
+              "2 process(es) of the run killed for exceeding MEMORY_LIMIT (64 MiB)");
 }
 
+TEST(Verdict, CpuTimeFallsBackToTheExitReport) {
+    RunFacts f;
+    f.exited = true;
+    f.exit_code = 0;
+    f.reported_cpu_time_s = 0.5;
+    RunOutcome o;
+    apply_verdict(o, f);
+    EXPECT_EQ(o.cpu_time_s, 0.5);
+    f.stats.cpu_time_s = 0.75;  // the group's figure wins when there is one
+    apply_verdict(o, f);
+    EXPECT_EQ(o.cpu_time_s, 0.75);
+}
+
+}  // namespace
 }  // namespace sbx::pool
