@@ -59,7 +59,7 @@ def main():
     os.environ["PYSANDBOX_BIN"] = os.path.abspath(args.binary)
     out = pathlib.Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    server = load_server_class()()
+    server = load_server_class()(env={"HISTORY": "full"})
     browser = Browser(window_size=(1280, 860))
     try:
         driver = open_page(browser, server)
@@ -77,13 +77,20 @@ def main():
         run_example(driver, "report")
         shoot(driver, out, "report")
 
+        open_page(browser, server, "#history")
+        WebDriverWait(driver, 20).until(
+            lambda d: d.execute_script("return document.body.dataset.history === 'loaded'"))
+        shoot(driver, out, "history")
+
         open_page(browser, server, "#dashboard")
         with concurrent.futures.ThreadPoolExecutor(6) as pool:  # some activity for the chart
             for i in range(6):
                 pool.submit(requests.post, server.url + "/execute",
                             json={"code": f"import time; time.sleep({3 + i})"}, timeout=60)
                 time.sleep(1)
-            time.sleep(4.5)
+            for _ in range(8):  # quick runs too, for the runs/s and latency charts
+                requests.post(server.url + "/execute", json={"code": "print(1)"}, timeout=60)
+                time.sleep(0.5)
             driver.execute_script("window.scrollTo(0, 0)")
             shoot(driver, out, "dashboard", full_page=True)
     finally:

@@ -1,4 +1,8 @@
-"""Driving the /ui page in tests: open it, put code in the editor, run, read the output."""
+"""Driving the /ui page in tests: open it, put code in the editor, run, read the output, check
+its accessibility with axe-core."""
+import os
+import pathlib
+
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -44,3 +48,20 @@ def stream_text(driver, stream):
     return driver.execute_script(
         "return [...document.querySelectorAll(`#console [data-stream='${arguments[0]}']`)]"
         ".map(s => s.textContent).join('')", stream)
+
+
+def axe_violations(driver):
+    axe = pathlib.Path(os.environ["PYSANDBOX_WEB_BUILD"]) / "node_modules/axe-core/axe.min.js"
+    source = axe.read_text()
+    driver.execute_script(source + "\nwindow.axe = axe;")
+    result = driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        axe.run(document, {runOnly: {type: 'tag',
+                                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
+           .then(r => done({violations: r.violations.map(v => ({id: v.id,
+                    nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)})),
+                  passes: r.passes.map(p => p.id)}))
+           .catch(e => done({error: String(e)}));
+    """)
+    assert "error" not in result, result
+    return result

@@ -1,6 +1,5 @@
 """The /ui playground in headless Chromium against the real server: edit, run, output, files,
 previews, hostile output, CSP, keyboard-only use, persistence, contrast and first paint."""
-import os
 import pathlib
 import time
 
@@ -12,7 +11,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from page import editor_text, open_page, run, set_code, stream_text, wait_for_result
+from page import axe_violations, editor_text, open_page, run, set_code, stream_text, wait_for_result
 
 FIRST_PAINT_BUDGET_MS = 300
 
@@ -331,23 +330,6 @@ def test_stop_ends_a_running_program(browser, server):
         time.sleep(0.2)
 
 
-def axe_violations(driver):
-    axe = pathlib.Path(os.environ["PYSANDBOX_WEB_BUILD"]) / "node_modules/axe-core/axe.min.js"
-    source = axe.read_text()
-    driver.execute_script(source + "\nwindow.axe = axe;")
-    result = driver.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        axe.run(document, {runOnly: {type: 'tag',
-                                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})
-           .then(r => done({violations: r.violations.map(v => ({id: v.id,
-                    nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)})),
-                  passes: r.passes.map(p => p.id)}))
-           .catch(e => done({error: String(e)}));
-    """)
-    assert "error" not in result, result
-    return result
-
-
 def test_wcag_aa_contrast_labels_and_structure(browser, server):
     driver = open_page(browser, server)
     assert run(driver, HOSTILE + "\nimport sys; print('warn', file=sys.stderr)") == "Finished"
@@ -358,6 +340,24 @@ def test_wcag_aa_contrast_labels_and_structure(browser, server):
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#layers-body tr"))
     dashboard = axe_violations(driver)
     assert dashboard["violations"] == []
+    driver.find_element(By.ID, "nav-history").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#history-body tr"))
+    assert axe_violations(driver)["violations"] == []
+
+
+def test_history_without_stored_code_says_so(browser, server):
+    # HISTORY=metadata (the default): runs are listed, their code is not kept.
+    driver = open_page(browser, server)
+    assert run(driver, "print('metadata only')") == "Finished"
+    driver.find_element(By.ID, "nav-history").click()
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#history-body tr"))
+    row = driver.find_element(By.CSS_SELECTOR, "#history-body tr")
+    assert row.get_attribute("data-run").startswith("run_") and "ok" in row.text
+    row.find_element(By.TAG_NAME, "button").click()
+    note = driver.find_element(By.ID, "history-note")
+    WebDriverWait(driver, 10).until(lambda d: note.is_displayed())
+    assert "did not keep its code" in note.text
+    assert driver.execute_script("return location.hash") == "#history"
 
 
 def test_dashboard_shows_health_runtime_and_activity(browser, server):

@@ -1,9 +1,11 @@
 // The page's application: builds the editor, the playground and the dashboard, and wires them to
 // the server's capabilities. Loaded by main.js once the HTML has been painted.
 import { requestJson } from "./api.js";
+import { createAuth } from "./auth.js";
 import { createDashboard } from "./dashboard.js";
 import { byId, el } from "./dom.js";
 import { createEditor } from "./editor.js";
+import { createHistory } from "./history.js";
 import { kDefaultCode, kExamples } from "./examples.js";
 import { createInputFiles } from "./input_files.js";
 import { createOutputConsole } from "./output_console.js";
@@ -52,6 +54,17 @@ function setupLanguages(editor, languages) {
     select.addEventListener("change", () => editor.setLanguage(select.value));
 }
 
+// A run from the history (HISTORY=full) back in the playground: its code in the editor, its
+// stored output in the output pane (as text, like any output).
+function reopen(editor, output, record) {
+    editor.setCode(record.code);
+    output.clear();
+    output.note(`[output of run ${record.run_id}, ${record.status}]\n`);
+    output.append("stdout", record.stdout || "");
+    output.append("stderr", record.stderr || "");
+    window.location.hash = "#playground";
+}
+
 export async function start() {
     const announce = announcer();
     let playground = null;
@@ -62,17 +75,25 @@ export async function start() {
         describedBy: "editor-help",
     });
     setupExamples(editor);
-    const { capabilities, runtime } = await loadCapabilities().catch(() => ({ capabilities: kNoCapabilities }));
+    const auth = createAuth({ announce });
+    let loaded = await loadCapabilities().catch(() => ({ capabilities: kNoCapabilities }));
+    if (loaded.needsKey) {
+        await auth.accepted();
+        loaded = await loadCapabilities().catch(() => ({ capabilities: kNoCapabilities }));
+    }
+    const { capabilities, runtime } = loaded;
     setupLanguages(editor, capabilities.languages);
     if (runtime) byId("runtime-line").textContent = `Python ${runtime.python_version || ""}`;
+    const output = createOutputConsole(byId("console"), [...document.querySelectorAll("[data-show]")]);
     playground = createPlayground({
         editor,
-        output: createOutputConsole(byId("console"), [...document.querySelectorAll("[data-show]")]),
+        output,
         summary: createRunSummary({
             status: byId("run-status"),
             fields: { exit: byId("sum-exit"), time: byId("sum-time"), cpu: byId("sum-cpu"), memory: byId("sum-memory") },
             error: byId("run-error"),
             warnings: byId("run-warnings"),
+            runId: byId("run-id"),
         }),
         inputFiles: createInputFiles({ input: byId("file-input"), zone: byId("dropzone"), list: byId("input-files"), announce }),
         outputFiles: createOutputFiles({ list: byId("output-files"), previews: byId("previews"), empty: byId("no-files") }),
@@ -81,7 +102,13 @@ export async function start() {
         announce,
     });
     const dashboard = createDashboard({ capabilities, onHealth: showServer });
-    setupViews((view) => (view === "dashboard" ? dashboard.show() : dashboard.hide()));
+    const history = createHistory({ reopen: (record) => reopen(editor, output, record), announce });
+    byId("nav-history").parentElement.hidden = !capabilities.history;
+    setupViews((view) => {
+        if (view === "dashboard") dashboard.show();
+        else dashboard.hide();
+        if (view === "history") history.show();
+    });
     requestJson("/health").then(showServer).catch(() => {
         byId("server-status").textContent = "Server unreachable";
     });

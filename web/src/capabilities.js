@@ -36,10 +36,16 @@ export function capabilitiesOf(openapi, runtime) {
     });
 }
 
+// needsKey: the server answered 401 (AUTH_MODE=api_key and no valid key yet).
 export async function loadCapabilities() {
+    let needsKey = false;
+    const refused = (e) => {
+        if (e && e.status === 401) needsKey = true;
+        return null;
+    };
     const [openapi, runtime] = await Promise.all([
-        requestJson("/openapi.json").catch(() => null),
-        requestJson("/runtime").catch(() => null),
+        requestJson("/openapi.json").catch(refused),
+        requestJson("/runtime").catch(refused),
     ]);
-    return { capabilities: capabilitiesOf(openapi, runtime), runtime };
+    return { capabilities: capabilitiesOf(openapi, runtime), runtime, needsKey };
 }

@@ -31,7 +31,7 @@ export function createChart(container, { title, series, window: size = 150, unit
             svg("line", { x1: kPad.left, x2: kWidth - kPad.right, y1: y(max), y2: y(max), class: "grid" }),
         ];
         const top = svg("text", { x: kPad.left - 4, y: y(max) + 4, class: "tick" });
-        top.textContent = String(Math.round(max * 100) / 100);
+        top.textContent = max >= 1000 ? `${Math.round(max / 100) / 10}k` : String(Math.round(max * 100) / 100);
         const zero = svg("text", { x: kPad.left - 4, y: y(0) + 4, class: "tick" });
         zero.textContent = "0";
         nodes.push(top, zero);

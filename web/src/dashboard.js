@@ -1,10 +1,11 @@
 // The dashboard: health and isolation layers, runs running/queued/prepared, the Python runtime and
-// its packages (GET /health, GET /runtime), and activity charts. /health is polled every 2 s while
-// the dashboard is shown (and the tab visible). Runs per second and latency need the server's
-// /metrics (issue 16): their cards say so until metrics.js (phase 2) feeds them.
-import { requestJson } from "./api.js";
+// its packages (GET /health, GET /runtime), and activity charts. /health (and /metrics, when the
+// server offers it) is polled every 2 s while the dashboard is shown (and the tab visible); runs
+// per second and latency come from successive /metrics scrapes (metrics.js).
+import { requestJson, requestText } from "./api.js";
 import { createChart } from "./chart.js";
 import { byId, el, replaceChildren } from "./dom.js";
+import { parseMetrics, ratesBetween, snapshotOf } from "./metrics.js";
 
 const kPollMs = 2000;
 
@@ -58,18 +59,53 @@ function renderRuntime(runtime) {
         el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, version))));
 }
 
+// Scrapes /metrics and pushes runs/s and mean latency since the previous scrape to the charts.
+function createMetricsFeed(container) {
+    const note = byId("metrics-note");
+    let charts = null;
+    let previous = null;
+    return async function scrape() {
+        try {
+            const now = snapshotOf(parseMetrics(await requestText("/metrics")), Date.now());
+            if (!charts) {
+                container.append(el("h4", {}, "Runs per second"));
+                const rate = createChart(container, { title: "Runs per second", unit: "/s",
+                    series: [{ name: "runs/s", color: "#1a7f37" }] });
+                container.append(el("h4", {}, "Mean run latency (wall time of the runs that ended)"));
+                charts = {
+                    rate,
+                    latency: createChart(container, { title: "Mean run latency", unit: " ms",
+                        series: [{ name: "latency (ms)", color: "#8250df" }] }),
+                };
+                container.dataset.drawn = "true";
+            }
+            if (previous) {
+                const { runsPerSecond, latencyMs } = ratesBetween(previous, now);
+                charts.rate.push([Math.round(runsPerSecond * 100) / 100]);
+                charts.latency.push([Math.round(latencyMs * 10) / 10]);
+            }
+            previous = now;
+            note.hidden = true;
+        } catch (e) {
+            note.textContent = `Could not read /metrics: ${e.message}`;
+            note.hidden = false;
+        }
+    };
+}
+
 export function createDashboard({ capabilities, onHealth }) {
     const activity = createChart(byId("chart-activity"), {
         title: "Runs in progress",
         series: [{ name: "running", color: "#1a56db" }, { name: "queued", color: "#b45309" }],
     });
     byId("metrics-note").hidden = capabilities.metrics;
+    const scrape = capabilities.metrics ? createMetricsFeed(byId("chart-metrics")) : async () => {};
     let timer = 0;
     let visible = false;
 
     async function refresh() {
         try {
-            const health = await requestJson("/health");
+            const [health] = await Promise.all([requestJson("/health"), scrape()]);
             renderHealth(health);
             if (health.runs) activity.push([health.runs.running, health.runs.queued]);
             byId("dashboard-error").hidden = true;

@@ -21,7 +21,8 @@ function notesOf(result) {
     return notes;
 }
 
-export function createRunSummary({ status, fields, error, warnings }) {
+// runId: where the run's id (/execute's run_id, the key to GET /runs/{id}) is shown.
+export function createRunSummary({ status, fields, error, warnings, runId }) {
     let timer = 0;
     const set = (name, text) => {
         fields[name].textContent = text;
@@ -31,6 +32,7 @@ export function createRunSummary({ status, fields, error, warnings }) {
         for (const name of Object.keys(fields)) set(name, "—");
         error.hidden = true;
         warnings.hidden = true;
+        runId.hidden = true;
         status.dataset.kind = kind;
         status.textContent = text;
     };
@@ -52,6 +54,8 @@ export function createRunSummary({ status, fields, error, warnings }) {
             set("time", formatSeconds(result.execution_time));
             set("cpu", formatSeconds(result.cpu_time));
             set("memory", formatBytes(result.memory_peak));
+            runId.textContent = result.run_id ? `Run id ${result.run_id}` : "";
+            runId.hidden = !result.run_id;
             setError(result.error);
             const notes = notesOf(result);
             replaceChildren(warnings, notes.map((w) => el("li", {}, w)));

@@ -1,6 +1,6 @@
-// Two views, Playground and Dashboard, chosen by the URL's fragment (#playground, #dashboard) so
+// Three views, Playground, History and Dashboard, chosen by the URL's fragment (#playground, #history, #dashboard) so
 // the browser's back button and bookmarks work. onShow(name) runs when a view appears.
-const kViews = ["playground", "dashboard"];
+const kViews = ["playground", "history", "dashboard"];
 
 export function setupViews(onShow) {
     function show() {
@@ -12,7 +12,7 @@ export function setupViews(onShow) {
             if (view === name) link.setAttribute("aria-current", "page");
             else link.removeAttribute("aria-current");
         }
-        document.title = `${name === "dashboard" ? "Dashboard" : "Playground"} · SimplePySandbox`;
+        document.title = `${name[0].toUpperCase()}${name.slice(1)} · SimplePySandbox`;
         onShow(name);
     }
     window.addEventListener("hashchange", () => {
